@@ -1,0 +1,5 @@
+"""Local target commands: ``up`` and ``down``."""
+
+from __future__ import annotations
+
+COMMANDS: list = []

@@ -1,0 +1,40 @@
+"""Shared pieces of the CLI: how to find the project, print data, and report progress."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from rich.console import Console
+
+from airhost.config import Project, load_project
+
+stderr = Console(stderr=True, highlight=False)
+stdout = Console(highlight=False, soft_wrap=True)
+
+config_option = click.option(
+    "--config", "-c", "config_path", type=click.Path(path_type=Path), default=Path("."),
+    show_default=True, help="airhost.yaml, or the folder holding it.",
+)
+output_option = click.option(
+    "--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    help="table for people, json for scripts.",
+)
+
+
+def project_from(config_path: Path) -> Project:
+    return load_project(config_path)
+
+
+def emit(data: Any, output: str, table: Callable[[Any], None]) -> None:
+    """Print ``data`` as JSON on stdout, or through ``table`` for people."""
+    if output == "json":
+        click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+    else:
+        table(data)
+
+
+def progress(message: str) -> None:
+    stderr.print(message)

@@ -1,0 +1,5 @@
+"""``status`` and ``logs``, for any target."""
+
+from __future__ import annotations
+
+COMMANDS: list = []
