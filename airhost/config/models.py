@@ -230,7 +230,14 @@ class NetworkSettings(StrictModel):
     private_subnet_ids: list[str] = Field(default_factory=list)
     public_subnet_ids: list[str] = Field(default_factory=list)
 
-    _check = field_validator("cidr")(_check_cidr)
+    @field_validator("cidr")
+    @classmethod
+    def _vpc_cidr(cls, value: str) -> str:
+        _check_cidr(value)
+        size = ipaddress.ip_network(value).prefixlen
+        if not 16 <= size <= 24:
+            raise ValueError(f"'{value}' is a /{size}: a VPC needs a /16 to /24 block, like 10.42.0.0/16")
+        return value
 
     @field_validator("vpc_id")
     @classmethod
@@ -285,9 +292,33 @@ class EcsSettings(StrictModel):
     api_servers: int = Field(1, ge=1, le=10, description="api-server tasks (split topology)")
     schedulers: int = Field(1, ge=1, le=4, description="scheduler tasks (split topology)")
     exec: bool = Field(False, description="enable ECS Exec for shell access to tasks")
+    image: Literal["official", "ecr"] = Field(
+        "official", description="official (apache/airflow from Docker Hub) or ecr (the project's image)"
+    )
+    architecture: Literal["arm64", "x86_64"] = Field(
+        "arm64", description="CPU architecture of tasks: arm64 (Graviton, cheaper) or x86_64"
+    )
     sizes: dict[Literal["standalone", "api-server", "scheduler", "dag-processor", "triggerer",
                         "worker", "utils"], ComponentSize] = Field(default_factory=dict)
     instance_requirements: InstanceRequirements = Field(default_factory=InstanceRequirements)
+
+    @model_validator(mode="after")
+    def _architecture_matches_instances(self) -> EcsSettings:
+        if self.capacity != "managed-instances":
+            return self
+        graviton = "amazon-web-services" in self.instance_requirements.cpu_manufacturers
+        others = set(self.instance_requirements.cpu_manufacturers) - {"amazon-web-services"}
+        if self.architecture == "arm64" and others:
+            raise ValueError(
+                "ecs.architecture arm64 runs on Graviton only: set "
+                "instance_requirements.cpu_manufacturers to [amazon-web-services], or architecture x86_64"
+            )
+        if self.architecture == "x86_64" and graviton:
+            raise ValueError(
+                "ecs.architecture x86_64 cannot run on Graviton: set "
+                "instance_requirements.cpu_manufacturers to [intel] and/or [amd], or architecture arm64"
+            )
+        return self
 
 
 class OidcSettings(StrictModel):
@@ -323,6 +354,9 @@ class AccessSettings(StrictModel):
 
     mode: Literal["private", "alb", "tailscale"] = "private"
     certificate_arn: str | None = Field(None, description="ACM certificate for the ALB's HTTPS listener")
+    domain: str | None = Field(
+        None, description="DNS name people use for the ALB (the certificate's); default: the ALB's own"
+    )
     allowed_cidrs: list[str] = Field(default_factory=list, description="who may reach the ALB")
     oidc: OidcSettings | None = None
     tailscale: TailscaleSettings | None = None
@@ -331,6 +365,13 @@ class AccessSettings(StrictModel):
     @classmethod
     def _cidrs(cls, value: list[str]) -> list[str]:
         return [_check_cidr(cidr) for cidr in value]
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$", value):
+            raise ValueError(f"'{value}' is not a DNS name like airflow.example.com")
+        return value
 
     @field_validator("certificate_arn")
     @classmethod
@@ -351,8 +392,8 @@ class AccessSettings(StrictModel):
                 )
         if self.mode == "tailscale" and self.tailscale is None:
             raise ValueError("access.mode tailscale needs access.tailscale.auth_key_secret_arn")
-        if self.mode != "alb" and (self.oidc or self.certificate_arn or self.allowed_cidrs):
-            raise ValueError("certificate_arn, allowed_cidrs and oidc only apply to access.mode alb")
+        if self.mode != "alb" and (self.oidc or self.certificate_arn or self.allowed_cidrs or self.domain):
+            raise ValueError("certificate_arn, domain, allowed_cidrs and oidc only apply to access.mode alb")
         return self
 
 
@@ -444,11 +485,35 @@ class Environment(StrictModel):
             raise ValueError(f"executor kubernetes needs target eks, not {self.target}")
         if self.target != "local" and self.database.url is not None:
             raise ValueError("database.url is for the local target; cloud targets create RDS")
+        if self.target == "ecs":
+            self._ecs_network_rules()
         if self.target == "ecs" and self.ecs.topology == "standalone" and executor == "celery":
             raise ValueError(
                 "executor celery needs ecs.topology split (workers run as their own service)"
             )
         return self
+
+    def _ecs_network_rules(self) -> None:
+        network, access = self.network, self.access
+        if access.mode == "alb" and network.vpc_id and len(network.public_subnet_ids) < 2:
+            raise ValueError(
+                "access.mode alb in an existing VPC needs network.public_subnet_ids "
+                "(two public subnets in two AZs for the load balancer)"
+            )
+        if network.vpc_id or network.nat != "none":
+            return
+        if self.ecs.image == "official":
+            raise ValueError(
+                "network.nat none leaves no way to Docker Hub, where the official image lives: set "
+                "ecs.image: ecr (airhost pushes the image to the project's ECR repository) or nat: gateway"
+            )
+        if access.mode == "tailscale":
+            raise ValueError(
+                "access.mode tailscale needs the internet to reach Tailscale's servers: "
+                "set network.nat: gateway"
+            )
+        if self.dags.source == "git":
+            raise ValueError("dags.source git needs the internet to reach the repository: set network.nat: gateway")
 
     @property
     def auth_manager(self) -> str:

@@ -64,6 +64,8 @@ class Site:
     broker_url: str | None = None  # Celery broker when it holds no credential
     passwords_file: str | None = None  # SimpleAuthManager's password file
     extra_secrets: dict[str, str] = field(default_factory=dict)  # variable → secret name
+    broker_options: dict[str, str] = field(default_factory=dict)  # [celery_broker_transport_options]
+    ecs_executor: dict[str, str] = field(default_factory=dict)  # [aws_ecs_executor], executor ecs only
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,11 @@ def _executor(env: Environment, component: Component, site: Site) -> dict[str, s
         values[setting("celery", "worker_enable_remote_control")] = "True"
         if site.broker_url:
             values[setting("celery", "broker_url")] = site.broker_url
+        for key, value in site.broker_options.items():
+            values[setting("celery_broker_transport_options", key)] = value
+    if env.airflow.executor == "ecs":
+        for key, value in site.ecs_executor.items():
+            values[setting("aws_ecs_executor", key)] = value
     if site.region:
         values["AWS_DEFAULT_REGION"] = site.region
     return values

@@ -1,0 +1,108 @@
+"""The ECS deploy, step by step; every step converges, so an interrupted deploy is simply re-run.
+
+1. render the environment's stacks (pure) and lint them in-process with cfn-lint: errors block
+   before any AWS call;
+2. for each stack in order (network → data → access → airflow): parameters from the config and
+   from earlier stacks' outputs, a change set, the changes shown and confirmed, executed, events
+   streamed; an empty change set is "no changes". On the airflow stack's first create every
+   ``DesiredCount*`` is held at 0: nothing may start before the database is migrated;
+3. bootstrap: ``airflow db migrate`` and the admin user as one-off tasks, logs streamed, exit codes
+   checked (skipped when nothing changed and the release says it already ran for this config);
+4. if counts were held, update the airflow stack with the configured counts;
+5. wait until the services are stable; check health through the API server where reachable;
+6. record the release in SSM.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airhost.config.models import Environment
+from airhost.deploy.lint import lint_stacks
+from airhost.deploy.release import read_release, record_release
+from airhost.deploy.stacks import StackResult, deploy_stack
+from airhost.ops.bootstrap import bootstrap
+from airhost.ops.environment import AwsEnvironment
+from airhost.ops.health import check_health
+from airhost.ops.progress import Progress
+from airhost.plan.changeset import stack_parameters
+from airhost.render.stacks import Layer, StackTemplate
+
+STABLE_TIMEOUT = 1800.0
+
+
+def render(env: Environment, config_hash: str) -> list[StackTemplate]:
+    from airhost.render.ecs import render_stacks  # the renderer of the environment's target
+
+    return render_stacks(env, config_hash)
+
+
+def deploy_environment(env: Environment, config_hash: str, progress: Progress, *,
+                       aws: AwsEnvironment | None = None, stacks: list[StackTemplate] | None = None,
+                       confirm: bool = True, image: str | None = None) -> dict[str, Any]:
+    """Deploy ``env``; the JSON-able summary of what was done."""
+    stacks = render(env, config_hash) if stacks is None else stacks
+    progress.step(f"linting {len(stacks)} templates")
+    for finding in lint_stacks(stacks, env.region or "us-east-1"):
+        progress.warn(str(finding))
+    aws = aws or AwsEnvironment(env)
+    progress.step(f"deploying {aws.label}")
+    results, held = _deploy_stacks(aws, stacks, progress, confirm=confirm, image=image)
+    changed = any(result.action != "unchanged" for result in results)
+    previous = read_release(aws)
+    current = (previous or {}).get("config_hash") == config_hash and (previous or {}).get("bootstrapped")
+    if changed or not current:
+        steps = bootstrap(aws, progress)
+    else:
+        progress.detail("no changes, and the release is current: the database needs no migration")
+        steps = {}
+    if held is not None:
+        progress.step("starting the services at their configured counts")
+        results.append(deploy_stack(aws, held, _parameters(held, results, image), progress,
+                                    confirm=False))
+    services = _wait_stable(aws, progress)
+    health = check_health(aws.facts.url)
+    progress.step("recording the release")
+    release = record_release(aws, config_hash=config_hash, image=aws.facts.image,
+                             stacks={r.name: r.status for r in results}, bootstrapped=True)
+    return {"environment": env.name, "region": aws.session.region, "changed": changed,
+            "stacks": [result.to_json() for result in results], "bootstrap": steps,
+            "services": services, "health": health, "release": release,
+            "url": aws.facts.url, "admin_secret": aws.facts.admin_secret}
+
+
+def _deploy_stacks(aws: AwsEnvironment, stacks: list[StackTemplate], progress: Progress, *,
+                   confirm: bool, image: str | None) -> tuple[list[StackResult], StackTemplate | None]:
+    results: list[StackResult] = []
+    held: StackTemplate | None = None
+    for stack in stacks:
+        existing = aws.cloudformation.describe(stack.name)
+        parameters = _parameters(stack, results, image, existing)
+        if stack.layer == "airflow" and (existing is None or existing.never_created):
+            zero = {key: "0" for key in parameters if key.startswith("DesiredCount")}
+            if any(parameters[key] != "0" for key in zero):
+                parameters.update(zero)
+                held = stack
+        results.append(deploy_stack(aws, stack, parameters, progress, confirm=confirm))
+    return results, held
+
+
+def _parameters(stack: StackTemplate, results: list[StackResult], image: str | None,
+                existing=None) -> dict[str, str]:
+    outputs: dict[Layer, dict[str, str]] = {result.layer: result.outputs for result in results}
+    parameters = stack_parameters(stack, outputs, existing)
+    if image and "Image" in stack.template.get("Parameters", {}):
+        parameters["Image"] = image
+    return parameters
+
+
+def _wait_stable(aws: AwsEnvironment, progress: Progress) -> dict[str, dict]:
+    facts = aws.facts
+    names = list(facts.services.values())
+    if not names:
+        return {}
+    progress.step(f"waiting for {len(names)} service(s) to be stable")
+    states = aws.ecs.wait_stable(facts.cluster, names, timeout=STABLE_TIMEOUT)
+    by_name = {name: component for component, name in facts.services.items()}
+    return {by_name[name]: {"service": name, "desired": s.desired, "running": s.running}
+            for name, s in states.items()}

@@ -1,0 +1,92 @@
+"""The local environment's programs: what runs, with which command and rendered environment.
+
+Every Airflow component gets its settings from the shared renderer; secrets become ``*_CMD``
+variables that read the generated files, so the environment files hold no secret.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from airhost.config.models import Environment
+from airhost.local.paths import LocalPaths
+from airhost.local.secrets import LocalSecrets, write_private
+from airhost.local.supervisor import Program
+from airhost.render.airflow_env import Component, Site, render_airflow_env
+
+# Start order; the process manager stops them in reverse.
+PRIORITY = {"postgres": 100, "redis": 100, "api-server": 300, "scheduler": 400,
+            "dag-processor": 400, "triggerer": 400, "worker": 500}
+AIRFLOW_COMMANDS: dict[Component, list[str]] = {
+    "api-server": ["api-server"],
+    "scheduler": ["scheduler"],
+    "dag-processor": ["dag-processor"],
+    "triggerer": ["triggerer"],
+    "worker": ["celery", "worker"],
+}
+
+
+def airflow_components(env: Environment) -> list[Component]:
+    components: list[Component] = ["api-server", "scheduler", "dag-processor", "triggerer"]
+    if env.airflow.executor == "celery":
+        components.append("worker")
+    return components
+
+
+def local_site(env: Environment, paths: LocalPaths, secrets: LocalSecrets, ports: dict[str, int]) -> Site:
+    """Where the local environment's Airflow runs."""
+    broker = f"redis://127.0.0.1:{ports['redis']}/0" if "redis" in ports else None
+    return Site(
+        airflow_home=str(paths.airflow_home),
+        dags_folder=str((paths.project_root / env.dags.folder).resolve()),
+        api_url=f"http://127.0.0.1:{ports['api']}",
+        api_host="127.0.0.1",
+        api_port=ports["api"],
+        log_folder=str(paths.task_logs),
+        broker_url=broker,
+        passwords_file=str(secrets.path("simple_auth_passwords.json")),
+    )
+
+
+def environment_file(env: Environment, component: Component, site: Site, secrets: LocalSecrets,
+                     database_secret: str = "database_url") -> str:
+    """The shell-sourced environment of one component: rendered values plus secret commands."""
+    rendered = render_airflow_env(env, component, site)
+    names = dict(rendered.secrets)
+    variables = dict(rendered.values)
+    variables.update(secrets.command_variables(
+        {variable: (database_secret if name == "database_url" else name) for variable, name in names.items()}
+    ))
+    variables["PYTHONUNBUFFERED"] = "1"
+    return "".join(f"{key}={shlex.quote(value)}\n" for key, value in sorted(variables.items()))
+
+
+def write_environment_files(env: Environment, paths: LocalPaths, site: Site,
+                            secrets: LocalSecrets) -> dict[Component, Path]:
+    files: dict[Component, Path] = {}
+    for component in [*airflow_components(env), "utils"]:
+        path = paths.env_files / f"{component}.env"
+        write_private(path, environment_file(env, component, site, secrets))
+        files[component] = path
+    return files
+
+
+def programs(env: Environment, paths: LocalPaths, env_files: dict[Component, Path],
+             postgres_command: list[str] | None, postgres_user: str | None,
+             redis_command: list[str] | None) -> list[Program]:
+    result: list[Program] = []
+    if postgres_command:
+        # SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to leave.
+        result.append(Program("postgres", postgres_command, user=postgres_user, stop_signal="INT",
+                              extra={"priority": str(PRIORITY["postgres"])}))
+    if redis_command:
+        result.append(Program("redis", redis_command, extra={"priority": str(PRIORITY["redis"])}))
+    for component in airflow_components(env):
+        command = [str(paths.airflow_bin), *AIRFLOW_COMMANDS[component]]
+        # A Celery worker finishes running tasks on TERM (warm shutdown): give it time.
+        wait = 600 if component == "worker" else 30
+        result.append(Program(component, command, environment_file=env_files[component],
+                              stop_wait_seconds=wait,
+                              extra={"priority": str(PRIORITY[component])}))
+    return result

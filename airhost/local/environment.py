@@ -1,0 +1,262 @@
+"""The local target: ``up``, ``down``, ``status`` and one-off Airflow commands for one environment.
+
+``up`` goes: virtualenv → secrets → ports → process manager → PostgreSQL → ``airflow db migrate`` →
+admin user → components → wait until healthy. Each step is idempotent, so ``up`` twice is harmless
+and an interrupted ``up`` is finished by the next one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from airhost.config.loader import Project
+from airhost.config.models import Environment
+from airhost.errors import LocalError
+from airhost.local import components as parts
+from airhost.local import python_env
+from airhost.local.health import all_healthy, free_port, port_is_free, read_health
+from airhost.local.paths import LocalPaths
+from airhost.local.postgres import EmbeddedPostgres
+from airhost.local.secrets import ADMIN_PASSWORD, LocalSecrets
+from airhost.local.supervisor import Supervisor
+from airhost.render.airflow_env import ADMIN_USER
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class UpResult:
+    url: str
+    username: str
+    password: str | None  # shown once, when it was just generated
+    virtualenv_built: bool
+    seconds: float
+
+
+class LocalEnvironment:
+    """One local environment of a project."""
+
+    def __init__(self, project: Project, env: Environment) -> None:
+        if not env.is_local:
+            raise LocalError(f"environment '{env.name}' has target {env.target}, not local")
+        self.project = project
+        self.env = env
+        self.paths = LocalPaths(project.root, env.name)
+        self.secrets = LocalSecrets(self.paths.secrets)
+        self.supervisor = Supervisor(self.paths)
+
+    # -- facts -------------------------------------------------------------------------------
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.env.database.url is None
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.env.airflow.executor == "celery"
+
+    def ports(self) -> dict[str, int]:
+        return dict(self.paths.read_state().get("ports", {}))
+
+    def api_url(self) -> str | None:
+        port = self.ports().get("api")
+        return f"http://127.0.0.1:{port}" if port else None
+
+    def admin_password(self) -> str | None:
+        return self.secrets.read(ADMIN_PASSWORD)
+
+    # -- up ----------------------------------------------------------------------------------
+
+    def up(self, report: Report, *, timeout: float = 300.0) -> UpResult:
+        started = time.monotonic()
+        plan = python_env.install_plan(self.env, self.project.root)
+        if plan.python_note:
+            report(f"note: {plan.python_note}")
+        if not python_env.is_current(self.paths, plan):
+            report(f"Installing {plan.requirement} into .airhost/{self.env.name}/venv "
+                   "(first time or requirements changed)")
+        built = python_env.ensure_virtualenv(self.paths, plan, report)
+        new_password = self.secrets.ensure_all()
+        running = self.supervisor.is_running()
+        ports = self._choose_ports(running, report)
+        postgres = EmbeddedPostgres(self.paths, self.secrets) if self.embedded_database else None
+        if postgres:
+            postgres.initialise()
+            self.secrets.set("database_url", postgres.url(ports["postgres"]))
+        else:
+            self.secrets.set("database_url", self.env.database.url or "")
+        site = parts.local_site(self.env, self.paths, self.secrets, ports)
+        self.paths.airflow_home.mkdir(parents=True, exist_ok=True)
+        self.paths.task_logs.mkdir(parents=True, exist_ok=True)
+        env_files = parts.write_environment_files(self.env, self.paths, site, self.secrets)
+        programs = parts.programs(
+            self.env, self.paths, env_files,
+            postgres.server_command(ports["postgres"]) if postgres else None,
+            postgres.user if postgres else None,
+            self._redis_command(ports) if self.uses_redis else None,
+        )
+        changed = self.supervisor.configure(programs)
+        if running and changed:
+            report("Configuration changed: restarting the components that changed")
+            self.supervisor.reload()
+        self.supervisor.start_daemon()
+        if postgres:
+            report(f"Starting PostgreSQL on 127.0.0.1:{ports['postgres']}")
+            self.supervisor.start("postgres")
+            postgres.wait_ready(ports["postgres"])
+            postgres.ensure_database(ports["postgres"])
+        if self.uses_redis:
+            report(f"Starting Redis on 127.0.0.1:{ports['redis']}")
+            self.supervisor.start("redis")
+        report("Migrating the metadata database (airflow db migrate)")
+        self.airflow(["db", "migrate"], log_name="migrate", check=True)
+        if self.env.auth_manager == "fab":
+            self._ensure_fab_admin()
+        for component in parts.airflow_components(self.env):
+            self.supervisor.start(component)
+        url = f"http://127.0.0.1:{ports['api']}"
+        self._wait_healthy(url, report, timeout)
+        return UpResult(url=url, username=ADMIN_USER,
+                        password=self.admin_password() if new_password else None,
+                        virtualenv_built=built, seconds=time.monotonic() - started)
+
+    def _choose_ports(self, running: bool, report: Report) -> dict[str, int]:
+        state = self.paths.read_state()
+        ports: dict[str, int] = dict(state.get("ports", {}))
+        wanted = {"api": self.env.local.port}
+        if self.embedded_database:
+            wanted["postgres"] = ports.get("postgres", 5432)
+        if self.uses_redis:
+            wanted["redis"] = ports.get("redis", 6379)
+        for name, preferred in wanted.items():
+            current = ports.get(name)
+            if running and current:
+                continue  # ours: the components already hold it
+            if name == "api" and current and current != preferred and port_is_free(preferred):
+                current = None  # the configured port is free again: go back to it
+            candidate = current or preferred
+            if not port_is_free(candidate):
+                chosen = free_port(candidate + 1)
+                if name == "api":
+                    report(f"note: port {candidate} is busy; the API server uses {chosen} instead")
+                candidate = chosen
+            ports[name] = candidate
+        for stale in set(ports) - set(wanted):
+            ports.pop(stale)
+        state["ports"] = ports
+        self.paths.write_state(state)
+        return ports
+
+    def _redis_command(self, ports: dict[str, int]) -> list[str]:
+        binary = shutil.which("redis-server")
+        if not binary:
+            raise LocalError("executor celery needs Redis locally, and redis-server is not installed",
+                             hint="install it (Debian/Ubuntu: apt-get install redis-server; "
+                                  "macOS: brew install redis)")
+        data = self.paths.base / "redis"
+        data.mkdir(parents=True, exist_ok=True)
+        return [binary, "--bind", "127.0.0.1", "--port", str(ports["redis"]), "--dir", str(data),
+                "--save", "", "--appendonly", "no", "--protected-mode", "yes"]
+
+    def airflow(self, args: list[str], *, log_name: str | None = None, check: bool = False,
+                capture: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run one Airflow CLI command with the environment's utils settings."""
+        env_file = self.paths.env_files / "utils.env"
+        if not env_file.exists() or not self.paths.airflow_bin.exists():
+            raise LocalError(f"environment '{self.env.name}' has not been set up yet",
+                             hint=f"run 'airhost up {self.env.name}' first")
+        command = ["/bin/sh", "-c", f'set -a && . "$0" && exec "$@"', str(env_file),
+                   str(self.paths.airflow_bin), *args]
+        if log_name:
+            log = self.paths.component_log(log_name)
+            with log.open("w") as handle:
+                result = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, text=True,
+                                        cwd=self.project.root, check=False)
+            if check and result.returncode != 0:
+                tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+                raise LocalError(f"'airflow {' '.join(args)}' failed (exit {result.returncode}):\n{tail}",
+                                 hint=f"full output in {log}")
+            return result
+        return subprocess.run(command, capture_output=capture, text=True, cwd=self.project.root,
+                              check=False)
+
+    def _ensure_fab_admin(self) -> None:
+        listed = self.airflow(["users", "list", "--output", "json"], capture=True)
+        if f'"{ADMIN_USER}"' in (listed.stdout or ""):
+            return
+        password = self.admin_password() or ""
+        self.airflow(["users", "create", "--username", ADMIN_USER, "--password", password,
+                      "--role", "Admin", "--email", "admin@localhost", "--firstname", "Airflow",
+                      "--lastname", "Admin"], log_name="admin-user", check=True)
+
+    def _wait_healthy(self, url: str, report: Report, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            health = read_health(url)
+            if all_healthy(health):
+                return
+            waiting = ", ".join(part for part, state in health.items() if state != "healthy")
+            if waiting != last:
+                report(f"Waiting for: {waiting}")
+                last = waiting
+            self._raise_if_fatal()
+            time.sleep(1.0)
+        raise LocalError(
+            f"Airflow was not healthy within {timeout:.0f} s (still waiting for: {last})",
+            hint=f"see 'airhost logs {self.env.name}' and 'airhost status {self.env.name}'",
+        )
+
+    def _raise_if_fatal(self) -> None:
+        for process in self.supervisor.processes():
+            if process["statename"] == "FATAL":
+                name = process["name"]
+                log = self.paths.component_log(name)
+                tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) if log.exists() else ""
+                raise LocalError(f"{name} keeps crashing and was given up on:\n{tail}",
+                                 hint=f"full log: {log}")
+
+    # -- down, status ------------------------------------------------------------------------
+
+    def down(self, *, purge: bool = False) -> bool:
+        """Stop everything; with ``purge`` also delete the state. True when something was running."""
+        was_running = self.supervisor.is_running()
+        self.supervisor.shutdown()
+        if purge and self.paths.base.exists():
+            shutil.rmtree(self.paths.base)
+        return was_running
+
+    def status(self) -> dict:
+        processes = {p["name"]: p for p in self.supervisor.processes()}
+        url = self.api_url()
+        health = read_health(url) if url and processes else {}
+        health_of = {"api-server": "api_server", "scheduler": "scheduler", "triggerer": "triggerer",
+                     "dag-processor": "dag_processor", "postgres": "metadatabase"}
+        names = (["postgres"] if self.embedded_database else []) + (["redis"] if self.uses_redis else [])
+        names += parts.airflow_components(self.env)
+        components = []
+        for name in names:
+            process = processes.get(name)
+            state = process["statename"] if process else "STOPPED"
+            pid = process["pid"] if process and process["pid"] else None
+            uptime = (process["now"] - process["start"]) if process and state == "RUNNING" else None
+            components.append({"component": name, "state": state, "pid": pid,
+                               "uptime_seconds": uptime,
+                               "health": health.get(health_of.get(name, ""), None)})
+        running = any(c["state"] == "RUNNING" for c in components)
+        return {
+            "environment": self.env.name,
+            "target": "local",
+            "running": running,
+            "healthy": bool(health) and all_healthy(health),
+            "url": url if running else None,
+            "username": ADMIN_USER,
+            "airflow_version": self.env.airflow.version,
+            "executor": self.env.airflow.executor,
+            "components": components,
+            "state_dir": str(self.paths.base),
+        }

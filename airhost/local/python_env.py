@@ -1,0 +1,140 @@
+"""The local environment's own virtualenv: exactly the configured Airflow plus the project's needs.
+
+uv creates and fills it (fast, with a shared download cache). A fingerprint of what was asked for —
+Airflow version, Python, extras, the requirements file's content — is stored beside it, so an
+unchanged project reuses the virtualenv and a changed one is rebuilt. What was resolved is written
+to ``requirements.lock`` so two installs of the same project can be compared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from airhost.config.models import Environment
+from airhost.errors import ConfigError, LocalError
+from airhost.local.paths import LocalPaths
+
+FINGERPRINT = ".airhost-fingerprint"
+
+
+@dataclass(frozen=True)
+class InstallPlan:
+    """What the virtualenv must hold."""
+
+    python: str  # interpreter to build it from
+    python_note: str | None  # said to the user when the configured Python is not available
+    requirement: str  # apache-airflow[extras]==version
+    requirements_file: Path | None
+    fingerprint: str
+
+
+def airflow_extras(env: Environment) -> list[str]:
+    """Airflow extras the environment's settings need, plus the ones the user asked for."""
+    extras = {"postgres"}
+    if env.auth_manager == "fab":
+        extras.add("fab")
+    if env.airflow.executor == "celery":
+        extras.update({"celery", "redis"})
+    if env.dags.source == "git":
+        extras.add("git")
+    extras.update(env.airflow.extras)
+    return sorted(extras)
+
+
+def find_python(version: str) -> tuple[str, str | None]:
+    """An interpreter of the configured version; else this one, with a note saying so."""
+    found = shutil.which(f"python{version}")
+    if found:
+        return found, None
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if here == version:
+        return sys.executable, None
+    return sys.executable, (
+        f"Python {version} is not installed here; the local virtualenv uses Python {here} "
+        f"(cloud images keep Python {version})"
+    )
+
+
+def install_plan(env: Environment, project_root: Path) -> InstallPlan:
+    python, note = find_python(env.airflow.python)
+    requirement = f"apache-airflow[{','.join(airflow_extras(env))}]=={env.airflow.version}"
+    requirements_file = None
+    content = ""
+    if env.airflow.requirements:
+        requirements_file = (project_root / env.airflow.requirements).resolve()
+        if not requirements_file.is_file():
+            raise ConfigError(
+                f"airflow.requirements names {env.airflow.requirements}, which does not exist",
+                hint=f"create {requirements_file} or set airflow.requirements: null",
+            )
+        content = requirements_file.read_text(encoding="utf-8")
+    python_version = subprocess.run(
+        [python, "-c", "import sys; print(sys.version.split()[0])"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()
+    fingerprint = hashlib.sha256(
+        json.dumps([requirement, python_version, content]).encode()
+    ).hexdigest()
+    return InstallPlan(python, note, requirement, requirements_file, fingerprint)
+
+
+def is_current(paths: LocalPaths, plan: InstallPlan) -> bool:
+    marker = paths.venv / FINGERPRINT
+    return paths.airflow_bin.exists() and marker.exists() and marker.read_text() == plan.fingerprint
+
+
+def uv_binary() -> str:
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+        if found:
+            return found
+    raise LocalError(
+        "cannot build the local virtualenv: the 'uv' installer is missing",
+        hint="reinstall airhost (pip install airhost) so its dependencies are present",
+    )
+
+
+def ensure_virtualenv(paths: LocalPaths, plan: InstallPlan, log: Callable[[str], None]) -> bool:
+    """Build the virtualenv unless it already matches; True when it was (re)built."""
+    if is_current(paths, plan):
+        return False
+    uv = uv_binary()
+    environment = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": str(paths.venv)}
+    environment.pop("PYTHONPATH", None)
+    paths.base.mkdir(parents=True, exist_ok=True)
+    install_log = paths.base / "install.log"
+    if paths.venv.exists():
+        shutil.rmtree(paths.venv)
+    commands = [[uv, "venv", "--quiet", "--python", plan.python, str(paths.venv)]]
+    install = [uv, "pip", "install", "--python", str(paths.venv / "bin" / "python"), plan.requirement]
+    if plan.requirements_file:
+        install += ["--requirement", str(plan.requirements_file)]
+    commands.append(install)
+    with install_log.open("w") as handle:
+        for command in commands:
+            log(" ".join(Path(part).name if part == uv else part for part in command))
+            result = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT,
+                                    env=environment, check=False)
+            if result.returncode != 0:
+                raise LocalError(
+                    f"installing Airflow into the local virtualenv failed (exit {result.returncode})",
+                    hint=f"see {install_log}; check requirements.txt pins against "
+                         f"{plan.requirement}",
+                )
+    freeze = subprocess.run([uv, "pip", "freeze", "--python", str(paths.venv / "bin" / "python")],
+                            capture_output=True, text=True, env=environment, check=False)
+    paths.lock_file.write_text(freeze.stdout)
+    (paths.venv / FINGERPRINT).write_text(plan.fingerprint)
+    return True
