@@ -1,0 +1,49 @@
+# Two commands do all set-up on a fresh machine:
+#   make up     real Airflow, locally, from examples/quickstart
+#   make test   every test tier (unit, golden, lint, emulator, airflow)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHECKOV_VENV := .venv-checkov
+PIP_FLAGS := --quiet --disable-pip-version-check
+
+.PHONY: up down test test-fast bench clean system-deps
+
+$(BIN)/airhost: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install $(PIP_FLAGS) --upgrade pip
+	$(BIN)/pip install $(PIP_FLAGS) -e '.[test]'
+	touch $@
+
+# checkov pins libraries that conflict with boto3's, so it lives in its own virtualenv.
+$(CHECKOV_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) checkov
+	touch $@
+
+# The machine's PostgreSQL binaries run the local database; Redis backs the Celery executor.
+system-deps:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+	@command -v redis-server >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
+
+up: $(BIN)/airhost system-deps
+	$(BIN)/airhost up --config examples/quickstart
+
+down: $(BIN)/airhost
+	$(BIN)/airhost down --config examples/quickstart
+
+test: $(BIN)/airhost $(CHECKOV_VENV)/bin/checkov system-deps
+	AIRHOST_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest
+
+# Everything but the tiers that start real Airflow.
+test-fast: $(BIN)/airhost $(CHECKOV_VENV)/bin/checkov
+	AIRHOST_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest -m "not airflow"
+
+bench: $(BIN)/airhost system-deps
+	$(BIN)/python bench/local_up.py
+
+clean:
+	rm -rf $(VENV) $(CHECKOV_VENV) examples/*/.airhost

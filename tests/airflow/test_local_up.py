@@ -1,0 +1,100 @@
+"""The local target with real Airflow and real PostgreSQL, driven through the CLI and REST API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from tests.airflow.conftest import Airflow, airhost
+
+pytestmark = [pytest.mark.airflow, pytest.mark.timeout(1200)]
+
+
+def component(status: dict, name: str) -> dict:
+    return next(c for c in status["components"] if c["component"] == name)
+
+
+def status_of(root) -> dict:
+    return json.loads(airhost("status", "--config", str(root), "--output", "json").stdout)
+
+
+def test_up_runs_the_example_dag_and_keeps_data_across_down(project_folder):
+    root = project_folder
+    first = airhost("up", "--config", str(root), "--output", "json")
+    started = json.loads(first.stdout)
+    assert started["url"].startswith("http://127.0.0.1:")
+    assert started["password"]  # shown once, on the first start
+    # the password file is private
+    secret = root / ".airhost" / "local" / "secrets" / "admin_password"
+    assert oct(secret.stat().st_mode & 0o777) == "0o600"
+    assert secret.read_text().strip() == started["password"]
+    lock = (root / ".airhost" / "local" / "requirements.lock").read_text()
+    assert "apache-airflow==3.3.2" in lock
+
+    status = status_of(root)
+    assert status["healthy"] is True
+    for name in ("postgres", "api-server", "scheduler", "dag-processor", "triggerer"):
+        assert component(status, name)["state"] == "RUNNING", name
+
+    airflow = Airflow(root)
+    run = airflow.run_dag("example_pipeline")
+    assert run["state"] == "success"
+    assert "example_pipeline loaded total=30" in airflow.task_log("example_pipeline", run["dag_run_id"], "load")
+
+    logs = airhost("logs", "--config", str(root), "local", "scheduler", "--lines", "20")
+    assert logs.stdout.strip(), "the scheduler's log is readable through airhost logs"
+
+    again = airhost("up", "--config", str(root), "--output", "json")
+    assert json.loads(again.stdout)["password"] is None  # not shown twice
+    assert json.loads(again.stdout)["virtualenv_built"] is False
+    assert component(status_of(root), "scheduler")["pid"] == component(status, "scheduler")["pid"]
+
+    down = airhost("down", "--config", str(root))
+    assert "data kept" in down.stderr
+    stopped = status_of(root)
+    assert stopped["running"] is False
+    assert all(c["state"] == "STOPPED" for c in stopped["components"])
+
+    airhost("up", "--config", str(root))
+    runs = Airflow(root).runs("example_pipeline")
+    assert run["dag_run_id"] in [r["dag_run_id"] for r in runs]
+
+
+def test_a_crashed_component_is_restarted_without_leftovers(project_folder):
+    root = project_folder
+    airhost("up", "--config", str(root))
+    before = component(status_of(root), "scheduler")["pid"]
+    os.kill(before, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    after = None
+    while time.monotonic() < deadline:
+        current = component(status_of(root), "scheduler")
+        if current["state"] == "RUNNING" and current["pid"] not in (None, before):
+            after = current["pid"]
+            break
+        time.sleep(1)
+    assert after, "the scheduler was not restarted"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(before, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the killed scheduler's executor workers were left running")
+
+
+def test_down_purge_deletes_only_when_confirmed(project_folder):
+    root = project_folder
+    airhost("down", "--config", str(root))
+    state = root / ".airhost" / "local"
+    refused = airhost("down", "--config", str(root), "--purge", check=False)  # no input: not confirmed
+    assert refused.returncode == 130
+    assert state.exists()
+    airhost("down", "--config", str(root), "--purge", "--yes")
+    assert not state.exists()

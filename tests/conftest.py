@@ -1,0 +1,47 @@
+"""Shared test helpers: running the CLI in-process and writing small projects."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from airhost.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``airhost ARGS`` in-process; returns exit code, stdout and stderr."""
+
+    def run(*args: str) -> CliResult:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def write_project(tmp_path):
+    """Write airhost.yaml (dedented) into a fresh folder with dags/ and requirements.txt."""
+
+    def write(text: str, folder: Path | None = None) -> Path:
+        root = folder or tmp_path / "project"
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "dags").mkdir(exist_ok=True)
+        (root / "requirements.txt").write_text("")
+        (root / "airhost.yaml").write_text(textwrap.dedent(text))
+        return root
+
+    return write

@@ -1,0 +1,120 @@
+"""Pieces of the local target that need no running Airflow."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import socket
+import stat
+
+import pytest
+
+from airhost.config.loader import validate_project
+from airhost.errors import ConfigError
+from airhost.local import python_env
+from airhost.local.components import environment_file, local_site, programs
+from airhost.local.health import free_port, port_is_free
+from airhost.local.paths import LocalPaths
+from airhost.local.reaper import parse_payload
+from airhost.local.secrets import LocalSecrets
+from airhost.local.supervisor import render_config
+
+
+def env_of(data: dict, root):
+    return validate_project(data, {}, root=root, source="test").environment("local")
+
+
+BASE = {"project": "shop", "environments": {"local": {"target": "local"}}}
+
+
+def test_secrets_are_private_generated_once_and_never_in_environment_files(tmp_path):
+    secrets = LocalSecrets(tmp_path / "secrets")
+    assert secrets.ensure_all() is True
+    assert secrets.ensure_all() is False  # kept: restarts reuse the same secrets
+    for path in (tmp_path / "secrets").iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE((tmp_path / "secrets").stat().st_mode) == 0o700
+    secrets.set("database_url", "postgresql://u:pw@127.0.0.1:1/airflow")
+    env = env_of(BASE, tmp_path)
+    paths = LocalPaths(tmp_path, "local")
+    site = local_site(env, paths, secrets, {"api": 8080, "postgres": 5432})
+    text = environment_file(env, "scheduler", site, secrets)
+    for name in ("fernet_key", "jwt_secret", "api_secret_key", "admin_password", "database_url"):
+        assert secrets.read(name) not in text
+    assert "AIRFLOW__CORE__FERNET_KEY_CMD='cat " in text
+    assert "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD=" in text
+
+
+def test_environment_file_survives_the_shell(tmp_path):
+    """JSON with quotes and commas must reach Airflow unchanged through `sh -c '. file'`."""
+    env = env_of(BASE, tmp_path)
+    secrets = LocalSecrets(tmp_path / "s")
+    site = local_site(env, LocalPaths(tmp_path, "local"), secrets, {"api": 8080})
+    path = tmp_path / "c.env"
+    path.write_text(environment_file(env, "dag-processor", site, secrets))
+    output = os.popen(f"sh -c 'set -a; . {path}; printenv AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST'").read()
+    assert '"classpath": "airflow.dag_processing.bundles.local.LocalDagBundle"' in output
+
+
+def test_supervisor_config_restarts_components_and_stops_postgres_last(tmp_path):
+    env = env_of(BASE, tmp_path)
+    paths = LocalPaths(tmp_path, "local")
+    files = {c: tmp_path / f"{c}.env" for c in ("api-server", "scheduler", "dag-processor", "triggerer")}
+    text = render_config(paths, programs(env, paths, files, ["postgres", "-D", "x"], "postgres", None))
+    parser = configparser.RawConfigParser()
+    parser.read_string(text)
+    names = [s.split(":", 1)[1] for s in parser.sections() if s.startswith("program:")]
+    assert names == ["postgres", "api-server", "scheduler", "dag-processor", "triggerer"]
+    for name in names:
+        section = parser[f"program:{name}"]
+        assert section["autorestart"] == "true"
+        assert section["stopasgroup"] == "true"
+    # supervisord stops higher priority numbers first: the database goes last
+    assert int(parser["program:postgres"]["priority"]) < int(parser["program:scheduler"]["priority"])
+    assert parser["program:postgres"]["user"] == "postgres"
+    assert parser["program:postgres"]["stopsignal"] == "INT"
+    assert "PROCESS_STATE_EXITED" in parser["eventlistener:reaper"]["events"]
+
+
+def test_celery_adds_redis_and_a_worker(tmp_path):
+    env = env_of({**BASE, "airflow": {"executor": "celery"}}, tmp_path)
+    paths = LocalPaths(tmp_path, "local")
+    files = {c: tmp_path / f"{c}.env" for c in ("api-server", "scheduler", "dag-processor", "triggerer",
+                                                 "worker")}
+    names = [p.name for p in programs(env, paths, files, None, None, ["redis-server"])]
+    assert names == ["redis", "api-server", "scheduler", "dag-processor", "triggerer", "worker"]
+    assert python_env.airflow_extras(env) == ["celery", "postgres", "redis"]
+
+
+def test_install_plan_pins_the_version_and_tracks_requirements(tmp_path):
+    (tmp_path / "requirements.txt").write_text("pendulum\n")
+    env = env_of({**BASE, "airflow": {"extras": ["slack"]}}, tmp_path)
+    first = python_env.install_plan(env, tmp_path)
+    assert first.requirement == "apache-airflow[postgres,slack]==3.3.2"
+    (tmp_path / "requirements.txt").write_text("pendulum\nrequests\n")
+    assert python_env.install_plan(env, tmp_path).fingerprint != first.fingerprint
+
+
+def test_missing_requirements_file_is_a_config_error(tmp_path):
+    env = env_of(BASE, tmp_path)
+    with pytest.raises(ConfigError, match="requirements.txt, which does not exist"):
+        python_env.install_plan(env, tmp_path)
+
+
+def test_busy_port_is_detected_and_the_next_free_one_offered():
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        assert not port_is_free(busy)
+        assert free_port(busy) > busy
+
+
+def test_reaper_reads_the_exited_process_id():
+    payload = "processname:scheduler groupname:scheduler from_state:RUNNING expected:0 pid:4242"
+    assert parse_payload(payload)["pid"] == "4242"
+
+
+def test_long_project_paths_keep_the_socket_short(tmp_path):
+    deep = tmp_path / ("x" * 120)
+    assert len(str(LocalPaths(deep, "local").supervisor_socket)) < 100
