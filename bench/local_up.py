@@ -1,0 +1,116 @@
+"""Time from `airhost up` to a healthy Airflow, cold and warm, beside `airflow standalone`.
+
+cold: a new project, no virtualenv and no database (the package download cache is left as it is,
+      as on any machine that installed Airflow before; the result says so).
+warm: the same project again after `airhost down` (virtualenv and database kept).
+standalone: `airflow standalone` from the same virtualenv, fresh AIRFLOW_HOME each run, timed to the
+      same health endpoint — Airflow's own one-command local start, the natural baseline.
+
+Run: python bench/local_up.py [--runs N]   (writes bench/results/local_up.json)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import write_result  # noqa: E402
+from airhost.local.health import all_healthy, free_port, read_health  # noqa: E402
+
+
+def airhost(*args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "airhost", *args], capture_output=True, text=True,
+                            check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"airhost {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+def timed_up(root: Path) -> float:
+    started = time.monotonic()
+    airhost("up", "--config", str(root))
+    return time.monotonic() - started
+
+
+def standalone(airflow_bin: Path, timeout: float = 300) -> float:
+    home = Path(tempfile.mkdtemp(prefix="standalone-"))
+    port = free_port(18080)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env["PATH"] = f"{airflow_bin.parent}{os.pathsep}{env.get('PATH', '')}"  # standalone runs `airflow`
+    env.update(AIRFLOW_HOME=str(home), AIRFLOW__API__PORT=str(port),
+               AIRFLOW__CORE__LOAD_EXAMPLES="False",
+               AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://localhost:{port}/execution/")
+    started = time.monotonic()
+    process = subprocess.Popen([str(airflow_bin), "standalone"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        while time.monotonic() - started < timeout:
+            if all_healthy(read_health(f"http://127.0.0.1:{port}", timeout=1)):
+                return time.monotonic() - started
+            time.sleep(0.25)
+        raise SystemExit("airflow standalone did not become healthy")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="warm and standalone runs")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-up-", dir="/tmp"))
+    os.chmod(folder, 0o755)
+    root = folder / "project"
+    airhost("init", str(root), "--name", "bench")
+    try:
+        cold = timed_up(root)
+        print(f"cold up: {cold:.1f} s", file=sys.stderr)
+        warm = []
+        for _ in range(args.runs):
+            airhost("down", "--config", str(root))
+            warm.append(timed_up(root))
+            print(f"warm up: {warm[-1]:.1f} s", file=sys.stderr)
+        airhost("down", "--config", str(root))
+        airflow_bin = root / ".airhost" / "local" / "venv" / "bin" / "airflow"
+        baseline = []
+        for _ in range(args.runs):
+            baseline.append(standalone(airflow_bin))
+            print(f"airflow standalone: {baseline[-1]:.1f} s", file=sys.stderr)
+        version = subprocess.run([str(airflow_bin), "version"], capture_output=True, text=True).stdout
+    finally:
+        subprocess.run([sys.executable, "-m", "airhost", "down", "--config", str(root)],
+                       capture_output=True, check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+    result = {
+        "airflow_version": version.strip().splitlines()[-1] if version.strip() else None,
+        "unit": "seconds from command start to /api/v2/monitor/health all healthy",
+        "notes": "cold = new virtualenv and database, package cache warm; warm = after airhost down; "
+                 "standalone = airflow standalone (SQLite, LocalExecutor) from the same virtualenv",
+        "airhost_up_cold": round(cold, 2),
+        "airhost_up_warm": {"runs": [round(x, 2) for x in warm],
+                            "median": round(statistics.median(warm), 2)},
+        "airflow_standalone": {"runs": [round(x, 2) for x in baseline],
+                               "median": round(statistics.median(baseline), 2)},
+    }
+    path = write_result("local_up", result)
+    print(json.dumps(result, indent=2))
+    print(f"written to {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
