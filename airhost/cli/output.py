@@ -11,7 +11,7 @@ from rich.console import Console
 
 from airhost.config import Project, load_project
 
-stderr = Console(stderr=True, highlight=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 stdout = Console(highlight=False, soft_wrap=True)
 
 config_option = click.option(

@@ -49,14 +49,24 @@ def airflow_extras(env: Environment) -> list[str]:
     return sorted(extras)
 
 
+def _runs_as(candidate: str, version: str) -> bool:
+    """True when ``candidate`` starts and is Python ``version`` (shims may exist but not run)."""
+    try:
+        result = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0 and result.stdout.strip() == version
+
+
 def find_python(version: str) -> tuple[str, str | None]:
     """An interpreter of the configured version; else this one, with a note saying so."""
-    found = shutil.which(f"python{version}")
-    if found:
-        return found, None
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     if here == version:
         return sys.executable, None
+    found = shutil.which(f"python{version}")
+    if found and _runs_as(found, version):
+        return found, None
     return sys.executable, (
         f"Python {version} is not installed here; the local virtualenv uses Python {here} "
         f"(cloud images keep Python {version})"
