@@ -107,6 +107,8 @@ def main() -> None:
     if args.no_checkov or not checkov.exists():
         checkov = None
     started = time.perf_counter()
+    import cfnlint.api  # noqa: F401  (what lint_template imports on first use)
+
     from airhost.render.lint import lint_template
 
     lint_import = _seconds(started)

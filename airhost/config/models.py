@@ -270,6 +270,23 @@ class ComponentSize(StrictModel):
     memory: int = Field(ge=512, le=122880)
 
 
+# Fargate's task sizes: CPU units → (smallest, largest, step) of memory in MiB.
+FARGATE_MEMORY = {256: (512, 2048, 512), 512: (1024, 4096, 1024), 1024: (2048, 8192, 1024),
+                  2048: (4096, 16384, 1024), 4096: (8192, 30720, 1024), 8192: (16384, 61440, 4096),
+                  16384: (32768, 122880, 8192)}
+
+
+def fargate_size_problem(size: ComponentSize) -> str | None:
+    """Why Fargate cannot run a task of this size, or None when it can."""
+    if size.cpu not in FARGATE_MEMORY:
+        return f"cpu {size.cpu} is not a Fargate size: use one of {', '.join(map(str, FARGATE_MEMORY))}"
+    low, high, step = FARGATE_MEMORY[size.cpu]
+    if not (low <= size.memory <= high and size.memory % step == 0):
+        return (f"memory {size.memory} does not fit cpu {size.cpu} on Fargate: use {low} to {high} "
+                f"in steps of {step}")
+    return None
+
+
 class InstanceRequirements(StrictModel):
     """Instance shape for ECS Managed Instances."""
 
@@ -340,6 +357,17 @@ class OidcSettings(StrictModel):
 class TailscaleSettings(StrictModel):
     auth_key_secret_arn: str = Field(description="Secrets Manager ARN holding a Tailscale auth key")
     hostname: str | None = None
+    tailnet: str | None = Field(
+        None, description="the tailnet's DNS name (e.g. tail1234.ts.net): Airflow's links then use "
+                          "https://<hostname>.<tailnet>"
+    )
+
+    @field_validator("tailnet")
+    @classmethod
+    def _tailnet(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^([a-z0-9-]+\.)+ts\.net$", value):
+            raise ValueError(f"'{value}' is not a tailnet DNS name like tail1234.ts.net")
+        return value
 
     @field_validator("auth_key_secret_arn")
     @classmethod
@@ -487,6 +515,11 @@ class Environment(StrictModel):
             raise ValueError("database.url is for the local target; cloud targets create RDS")
         if self.target == "ecs":
             self._ecs_network_rules()
+        if self.target == "ecs" and self.ecs.topology == "standalone" and executor == "ecs":
+            raise ValueError(
+                "executor ecs needs ecs.topology split: its tasks reach the API server through the "
+                "service discovery name a split topology gives it"
+            )
         if self.target == "ecs" and self.ecs.topology == "standalone" and executor == "celery":
             raise ValueError(
                 "executor celery needs ecs.topology split (workers run as their own service)"
@@ -495,10 +528,25 @@ class Environment(StrictModel):
 
     def _ecs_network_rules(self) -> None:
         network, access = self.network, self.access
+        if self.ecs.capacity == "fargate":
+            sizes = {f"ecs.sizes.{name}": size for name, size in self.ecs.sizes.items()}
+            if self.workers.size:
+                sizes["workers.size"] = self.workers.size
+            sizes.update({f"workers.queues.{name}.size": queue.size
+                          for name, queue in self.workers.queues.items() if queue.size})
+            for where, size in sizes.items():
+                problem = fargate_size_problem(size)
+                if problem:
+                    raise ValueError(f"{where}: {problem}")
         if access.mode == "alb" and network.vpc_id and len(network.public_subnet_ids) < 2:
             raise ValueError(
                 "access.mode alb in an existing VPC needs network.public_subnet_ids "
                 "(two public subnets in two AZs for the load balancer)"
+            )
+        if access.mode == "tailscale" and self.ecs.topology == "split" and self.ecs.api_servers > 1:
+            raise ValueError(
+                "access.mode tailscale serves one API server (one Tailscale node per name): "
+                "set ecs.api_servers: 1, or use access.mode alb to balance several"
             )
         if network.vpc_id or network.nat != "none":
             return

@@ -7,6 +7,12 @@ stacks before it, and its ``parameters`` (known at render time) as given. No exp
 always change. Every template is stamped in ``Metadata.airhost`` (version, config hash, project,
 environment, layer) and every resource says what it is for in ``Metadata.Description``.
 
+Size: send templates compact (``airhost.render.files.template_body``: no spaces, ~6% smaller than
+``json.dumps`` defaults). The airflow stack of a split topology with Celery queues is the largest
+(~46 KB compact for the biggest example) and grows ~5 KB per extra worker queue: above
+CloudFormation's 51,200-byte ``TemplateBody`` limit, upload it to S3 and pass ``TemplateURL``
+(limit 1 MB); ``template_body`` says which (``fits_template_body``).
+
 Deploy order and names (``{project}-{env}-{layer}``)::
 
     network → data → access (only with access.mode alb) → airflow
@@ -20,8 +26,11 @@ network — VPC, subnets, NAT or VPC endpoints, security groups
     Parameters (only with an existing VPC, values in ``parameters``): ``VpcId``,
     ``PrivateSubnetIds`` (comma-joined), ``PublicSubnetIds`` (comma-joined, when given).
     Outputs: ``VpcId``; ``PrivateSubnetIds`` (comma-joined, two AZs); ``PublicSubnetIds``
-    (comma-joined; new VPC, or an existing one with public subnets); ``TaskSecurityGroupId`` (every
-    Airflow task); ``DatabaseSecurityGroupId``; ``LoadBalancerSecurityGroupId`` (access.mode alb only).
+    (comma-joined; only when there are public subnets: a new VPC with a NAT gateway or alb access, or
+    an existing VPC given public_subnet_ids); ``TaskSecurityGroupId`` (every Airflow task);
+    ``DatabaseSecurityGroupId``; ``LoadBalancerSecurityGroupId`` (access.mode alb only).
+    A new VPC with ``nat: none`` has no route to the internet at all: its tasks reach AWS through
+    VPC endpoints and pull the image from ECR (the config then requires ``ecs.image: ecr``).
 
 data — RDS PostgreSQL, generated secrets, S3 buckets, ECR repository (termination protection on)
     Parameters (all ``inputs``): ``PrivateSubnetIds`` ← network.PrivateSubnetIds,
@@ -41,33 +50,71 @@ access — an internet-facing ALB (access.mode alb only)
 
 airflow — ECS cluster, capacity, task definitions, services, log group, roles, autoscaling
     Parameters:
-      ``Image`` — the Airflow image for every container. Default: the official
+      ``Image`` — the Airflow image of every Airflow container. Default: the official
       ``apache/airflow:<version>-python<py>``; with ``ecs.image: ecr`` there is no default and the deploy
-      passes the pushed image (``<EcrRepositoryUri>:<tag>`` or ``@sha256:...``).
-      ``inputs`` from network: ``VpcId``, ``SubnetIds`` ← PrivateSubnetIds, ``TaskSecurityGroupId``.
+      passes the pushed image (``<EcrRepositoryUri>:<tag>`` or ``...@sha256:...``).
+      ``inputs`` from network: ``SubnetIds`` ← PrivateSubnetIds, ``TaskSecurityGroupId``, and ``VpcId``
+      only with ``split`` topology or Managed Instances (DNS namespace, instances' security group).
       ``inputs`` from data: ``DatabaseUrlSecretArn``, ``FernetKeySecretArn``, ``JwtSecretArn``,
       ``ApiSecretKeySecretArn``, ``AdminPasswordSecretArn``, ``LogsBucket``, ``DagsBucket``,
       ``EcrRepositoryName``.
       ``inputs`` from access (alb only): ``TargetGroupArn``, ``PublicUrl`` ← access.Url.
-      ``DesiredCount<Component>`` for each service (``DesiredCountStandalone``, or
-      ``DesiredCountApiServer``, ``DesiredCountScheduler``, ``DesiredCountDagProcessor``,
-      ``DesiredCountTriggerer`` and, with Celery, ``DesiredCountWorker``). The template default is
-      ``0``: on the FIRST create nothing may start before ``airflow db migrate`` has run, so the
-      deploy creates with 0, runs the bootstrap on the utils task definition, then updates the stack
-      with the counts in ``StackTemplate.parameters`` (the configured steady state, always passed on
-      updates).
-    Outputs: ``ClusterName``, ``ClusterArn``, ``CapacityProvider`` (``FARGATE`` or the Managed
-      Instances capacity provider's name: use it in run_task's capacityProviderStrategy),
-      ``UtilsTaskDefinitionArn``, ``ContainerName`` (``airflow``, the container to override in
-      run_task in every task definition), ``LogGroupName`` (streams
-      ``<component>/airflow/<task id>``), ``TaskSecurityGroupId``, ``SubnetIds`` (comma-joined),
-      ``Image``, ``Service<Component>`` per service (``ServiceStandalone`` or ``ServiceApiServer``,
-      ``ServiceScheduler``, ``ServiceDagProcessor``, ``ServiceTriggerer``, ``ServiceWorker``) with the
-      service name, and ``Services``: ``component=serviceName,...`` for all of them.
+      ``DesiredCount<Service>`` (type Number, template default ``0``), one per service:
+      ``DesiredCountStandalone``; or ``DesiredCountApiServer``, ``DesiredCountScheduler``,
+      ``DesiredCountDagProcessor``, ``DesiredCountTriggerer``; with Celery also ``DesiredCountWorker``
+      and ``DesiredCountWorker<Queue>`` per extra queue (e.g. ``DesiredCountWorkerHeavy``).
+      ``StackTemplate.parameters`` carries the configured steady-state count of each (api_servers,
+      schedulers, 1, 1, workers.min). On the FIRST create nothing may start before
+      ``airflow db migrate`` has run: the deploy creates the stack with every ``DesiredCount*`` at 0,
+      runs the bootstrap on the utils task definition, then updates the stack with the counts from
+      ``parameters`` — and passes them on every later update (the template default would scale to 0).
+      Celery worker counts then move with their queue's backlog (Application Auto Scaling, min..max).
+    Outputs: ``ClusterName``, ``ClusterArn``; ``CapacityProvider`` (``FARGATE`` or the Managed
+      Instances capacity provider's name: use it in run_task's ``capacityProviderStrategy``);
+      ``UtilsTaskDefinitionArn``; ``ContainerName`` (``airflow``: the container to override in
+      run_task, the same in every task definition); ``LogGroupName`` (streams
+      ``<service>/airflow/<task id>``, e.g. ``utils/airflow/0123...``); ``TaskSecurityGroupId``,
+      ``SubnetIds`` (comma-joined) for run_task's awsvpcConfiguration; ``Image``; one
+      ``Service<Service>`` per service with its ECS service name (``ServiceStandalone``, or
+      ``ServiceApiServer``, ``ServiceScheduler``, ``ServiceDagProcessor``, ``ServiceTriggerer``,
+      ``ServiceWorker``, ``ServiceWorker<Queue>``); and ``Services``: ``component=serviceName,...``
+      for all of them (components: standalone, api-server, scheduler, dag-processor, triggerer,
+      worker, worker-<queue>).
+    With ``executor: ecs`` there is also a ``worker`` task definition (family
+    ``{project}-{env}-worker``) that Airflow's ECS executor runs, one task per task instance.
 
 The utils task definition runs any Airflow CLI command (``command`` override: the Airflow arguments,
 e.g. ``["db", "migrate"]``; the official image's entrypoint prefixes ``airflow``). It has the same
 environment and secrets as the components plus ``AIRHOST_ADMIN_USERNAME`` and
-``AIRHOST_ADMIN_PASSWORD`` from the admin secret, so the bootstrap can run
-``bash -c 'airflow users create --username "$AIRHOST_ADMIN_USERNAME" --password "$AIRHOST_ADMIN_PASSWORD" ...'``.
+``AIRHOST_ADMIN_PASSWORD`` from the admin secret, so the bootstrap can run (command override)
+``["bash", "-c", "airflow users create --username \"$AIRHOST_ADMIN_USERNAME\"
+--password \"$AIRHOST_ADMIN_PASSWORD\" --role Admin ..."]``.
 """
+
+from __future__ import annotations
+
+from airhost.config.models import Environment
+from airhost.errors import UsageError
+from airhost.render.ecs.access import render_access
+from airhost.render.ecs.airflow import render_airflow
+from airhost.render.ecs.data import render_data
+from airhost.render.ecs.network import render_network
+from airhost.render.stacks import StackTemplate
+
+__all__ = ["render_stacks"]
+
+
+def render_stacks(env: Environment, config_hash: str) -> list[StackTemplate]:
+    """The CloudFormation stacks of an ECS environment, in deploy order."""
+    if env.target != "ecs":
+        raise UsageError(
+            f"environment '{env.name}' has target {env.target}: only ecs environments render "
+            "CloudFormation here",
+            hint="pick an environment with target: ecs" if env.target == "local"
+            else f"the {env.target} target is not supported yet",
+        )
+    stacks = [render_network(env, config_hash), render_data(env, config_hash)]
+    if env.access.mode == "alb":
+        stacks.append(render_access(env, config_hash))
+    stacks.append(render_airflow(env, config_hash))
+    return stacks

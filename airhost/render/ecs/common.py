@@ -54,11 +54,10 @@ def sub_tokens(text: str, names: set[str]) -> Any:
     return sub(escaped)
 
 
-def tags(env: Environment, layer: Layer, **extra: str) -> list[Json]:
-    """Resource tags: who owns it, so costs and the console group by project and environment."""
-    values = {"airhost:project": env.project, "airhost:environment": env.name, "airhost:layer": layer}
-    values.update(extra)
-    return [{"Key": key, "Value": value} for key, value in values.items()]
+def tags(**extra: str) -> list[Json]:
+    """A resource's own tags (Name, component). The project, environment and layer tags are the
+    stack's (``stack_tags``): CloudFormation puts them on every resource, so templates stay small."""
+    return [{"Key": key, "Value": value} for key, value in extra.items()]
 
 
 def stack_tags(env: Environment, layer: Layer) -> dict[str, str]:

@@ -77,37 +77,30 @@ def _secrets(template: Template, env: Environment) -> None:
     # Kept when the stack is deleted: the final snapshot's password lives here.
     template.add("DatabaseSecret", secret, "the database's master user and generated password", {
         "Description": f"{name}: metadata database master user",
-        "GenerateSecretString": _generated(40, user=DATABASE_USER),
-        "Tags": tags(env, "data")}, DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
+        "GenerateSecretString": _generated(40, user=DATABASE_USER)}, DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
     password = "{{resolve:secretsmanager:${DatabaseSecret}:SecretString:password}}"
     template.add("DatabaseUrlSecret", secret,
                  "the SQLAlchemy URL Airflow connects with, composed from the generated password", {
                      "Description": f"{name}: AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
                      "SecretString": sub(
                          f"postgresql+psycopg2://{DATABASE_USER}:{password}@${{Database.Endpoint.Address}}"
-                         f":${{Database.Endpoint.Port}}/{DATABASE_NAME}?sslmode=require"),
-                     "Tags": tags(env, "data")})
+                         f":${{Database.Endpoint.Port}}/{DATABASE_NAME}?sslmode=require")})
     template.add("FernetKeySeed", secret, "43 generated URL-safe characters: the Fernet key's body", {
         "Description": f"{name}: Fernet key material (use FernetKeySecret)",
-        "GenerateSecretString": {"PasswordLength": 43, "ExcludePunctuation": True},
-        "Tags": tags(env, "data")})
+        "GenerateSecretString": {"PasswordLength": 43, "ExcludePunctuation": True}})
     # Kept too: connections in a restored snapshot can only be read with the same key.
     template.add("FernetKeySecret", secret, "Airflow's Fernet key, encrypting connections in the database", {
         "Description": f"{name}: AIRFLOW__CORE__FERNET_KEY",
-        "SecretString": sub("{{resolve:secretsmanager:${FernetKeySeed}}}="),
-        "Tags": tags(env, "data")}, DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
+        "SecretString": sub("{{resolve:secretsmanager:${FernetKeySeed}}}=")}, DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
     template.add("JwtSecret", secret, "the API server's JWT signing secret", {
         "Description": f"{name}: AIRFLOW__API_AUTH__JWT_SECRET",
-        "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
-        "Tags": tags(env, "data")})
+        "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True}})
     template.add("ApiSecretKey", secret, "the API server's session secret key", {
         "Description": f"{name}: AIRFLOW__API__SECRET_KEY",
-        "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
-        "Tags": tags(env, "data")})
+        "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True}})
     template.add("AdminSecret", secret, "the Airflow admin user's generated password", {
         "Description": f"{name}: Airflow admin user",
-        "GenerateSecretString": _generated(24, user="admin"),
-        "Tags": tags(env, "data")})
+        "GenerateSecretString": _generated(24, user="admin")})
     for logical, output in SECRET_OUTPUTS.items():
         description = template.resources[logical]["Metadata"]["Description"]
         template.output(output, ref(logical), f"ARN of {description}")
@@ -117,8 +110,7 @@ def _database(template: Template, env: Environment) -> None:
     database = env.database
     name = prefix(env)
     template.add("DatabaseSubnetGroup", "AWS::RDS::DBSubnetGroup", "the database's private subnets", {
-        "DBSubnetGroupDescription": f"{name} metadata database", "SubnetIds": ref("PrivateSubnetIds"),
-        "Tags": tags(env, "data")})
+        "DBSubnetGroupDescription": f"{name} metadata database", "SubnetIds": ref("PrivateSubnetIds")})
     properties: Json = {
         "Engine": "postgres",
         "EngineVersion": database.engine_version,
@@ -141,7 +133,7 @@ def _database(template: Template, env: Environment) -> None:
         "CopyTagsToSnapshot": True,
         "AutoMinorVersionUpgrade": True,
         "EnableCloudwatchLogsExports": ["postgresql", "upgrade"],
-        "Tags": tags(env, "data", Name=f"{name}-metadata"),
+        "Tags": tags(Name=f"{name}-metadata"),
     }
     if database.max_storage_gb:
         properties["MaxAllocatedStorage"] = database.max_storage_gb
@@ -173,8 +165,7 @@ def _buckets(template: Template, env: Environment) -> None:
             "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
                                                "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
             "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-            "LifecycleConfiguration": {"Rules": rules},
-            "Tags": tags(env, "data")}, DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
+            "LifecycleConfiguration": {"Rules": rules}}, DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
         template.add(f"{logical}Policy", "AWS::S3::BucketPolicy", f"{logical}: refuse requests without TLS", {
             "Bucket": ref(logical),
             "PolicyDocument": policy_document({
@@ -194,7 +185,6 @@ def _repository(template: Template, env: Environment) -> None:
         "ImageScanningConfiguration": {"ScanOnPush": True},
         "ImageTagMutability": "IMMUTABLE",
         "EncryptionConfiguration": {"EncryptionType": "KMS"},
-        "LifecyclePolicy": {"LifecyclePolicyText": json.dumps(lifecycle, sort_keys=True)},
-        "Tags": tags(env, "data")}, DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
+        "LifecyclePolicy": {"LifecyclePolicyText": json.dumps(lifecycle, sort_keys=True)}}, DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
     template.output("EcrRepositoryUri", get_att("Repository", "RepositoryUri"), "image repository URI")
     template.output("EcrRepositoryName", ref("Repository"), "image repository name")

@@ -85,18 +85,18 @@ def _new_vpc(template: Template, env: Environment) -> tuple[Json, Json]:
     name = prefix(env)
     vpc = template.add("Vpc", "AWS::EC2::VPC", "the environment's own VPC", {
         "CidrBlock": env.network.cidr, "EnableDnsHostnames": True, "EnableDnsSupport": True,
-        "Tags": tags(env, "network", Name=name)})
+        "Tags": tags(Name=name)})
     private_cidrs, public_cidrs = subnet_cidrs(env.network.cidr)
     private_routes = template.add("PrivateRouteTable", "AWS::EC2::RouteTable",
                                   "routes of the private subnets",
-                                  {"VpcId": vpc, "Tags": tags(env, "network", Name=f"{name}-private")})
+                                  {"VpcId": vpc, "Tags": tags(Name=f"{name}-private")})
     for zone in ZONES:
         letter = "AB"[zone]
         subnet = template.add(f"PrivateSubnet{letter}", "AWS::EC2::Subnet",
                               f"private subnet in AZ {zone + 1}: Airflow tasks and the database", {
                                   "VpcId": vpc, "CidrBlock": private_cidrs[zone],
                                   "AvailabilityZone": _zone(zone), "MapPublicIpOnLaunch": False,
-                                  "Tags": tags(env, "network", Name=f"{name}-private-{zone + 1}")})
+                                  "Tags": tags(Name=f"{name}-private-{zone + 1}")})
         template.add(f"PrivateSubnet{letter}Routes", "AWS::EC2::SubnetRouteTableAssociation",
                      f"private subnet {letter} uses the private routes",
                      {"SubnetId": subnet, "RouteTableId": private_routes})
@@ -106,14 +106,14 @@ def _new_vpc(template: Template, env: Environment) -> tuple[Json, Json]:
         _public_subnets(template, env, vpc, public_cidrs)
     if env.network.nat == "gateway":
         template.add("NatAddress", "AWS::EC2::EIP", "the NAT gateway's public address",
-                     {"Domain": "vpc", "Tags": tags(env, "network", Name=f"{name}-nat")},
+                     {"Domain": "vpc", "Tags": tags(Name=f"{name}-nat")},
                      DependsOn="InternetGatewayAttachment")
         # One NAT gateway, not one per AZ: an AZ outage stops egress, but costs half as much.
         nat = template.add("NatGateway", "AWS::EC2::NatGateway",
                            "outbound internet for the private subnets (image pulls, AWS APIs)", {
                                "AllocationId": get_att("NatAddress", "AllocationId"),
                                "SubnetId": ref("PublicSubnetA"),
-                               "Tags": tags(env, "network", Name=f"{name}-nat")})
+                               "Tags": tags(Name=f"{name}-nat")})
         template.add("PrivateDefaultRoute", "AWS::EC2::Route",
                      "private subnets reach the internet through the NAT gateway",
                      {"RouteTableId": private_routes, "DestinationCidrBlock": "0.0.0.0/0",
@@ -125,11 +125,11 @@ def _public_subnets(template: Template, env: Environment, vpc: Json, cidrs: list
     name = prefix(env)
     gateway = template.add("InternetGateway", "AWS::EC2::InternetGateway",
                            "the VPC's internet gateway (NAT and load balancer traffic)",
-                           {"Tags": tags(env, "network", Name=name)})
+                           {"Tags": tags(Name=name)})
     template.add("InternetGatewayAttachment", "AWS::EC2::VPCGatewayAttachment",
                  "attaches the internet gateway to the VPC", {"VpcId": vpc, "InternetGatewayId": gateway})
     routes = template.add("PublicRouteTable", "AWS::EC2::RouteTable", "routes of the public subnets",
-                          {"VpcId": vpc, "Tags": tags(env, "network", Name=f"{name}-public")})
+                          {"VpcId": vpc, "Tags": tags(Name=f"{name}-public")})
     template.add("PublicDefaultRoute", "AWS::EC2::Route", "public subnets reach the internet directly",
                  {"RouteTableId": routes, "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": gateway},
                  DependsOn="InternetGatewayAttachment")
@@ -139,7 +139,7 @@ def _public_subnets(template: Template, env: Environment, vpc: Json, cidrs: list
                               f"public subnet in AZ {zone + 1}: NAT gateway and load balancer only", {
                                   "VpcId": vpc, "CidrBlock": cidrs[zone], "AvailabilityZone": _zone(zone),
                                   "MapPublicIpOnLaunch": False,
-                                  "Tags": tags(env, "network", Name=f"{name}-public-{zone + 1}")})
+                                  "Tags": tags(Name=f"{name}-public-{zone + 1}")})
         template.add(f"PublicSubnet{letter}Routes", "AWS::EC2::SubnetRouteTableAssociation",
                      f"public subnet {letter} uses the public routes",
                      {"SubnetId": subnet, "RouteTableId": routes})
@@ -157,7 +157,7 @@ def _security_groups(template: Template, env: Environment, vpc: Json) -> None:
         "GroupDescription": f"Airflow tasks of {name}", "VpcId": vpc,
         "SecurityGroupEgress": [{"CidrIp": "0.0.0.0/0", "IpProtocol": "-1",
                                  "Description": "image pulls, AWS APIs, DAG sources and the database"}],
-        "Tags": tags(env, "network", Name=f"{name}-tasks")})
+        "Tags": tags(Name=f"{name}-tasks")})
     template.add("TaskSecurityGroupApiIngress", "AWS::EC2::SecurityGroupIngress",
                  "components reach the API server (task execution API) inside the group", {
                      "GroupId": tasks, "SourceSecurityGroupId": tasks, "IpProtocol": "tcp",
@@ -167,7 +167,7 @@ def _security_groups(template: Template, env: Environment, vpc: Json) -> None:
                             "the metadata database: PostgreSQL from Airflow's tasks only", {
                                 "GroupDescription": f"Airflow metadata database of {name}", "VpcId": vpc,
                                 "SecurityGroupEgress": NO_EGRESS,
-                                "Tags": tags(env, "network", Name=f"{name}-database")})
+                                "Tags": tags(Name=f"{name}-database")})
     template.add("DatabaseIngressFromTasks", "AWS::EC2::SecurityGroupIngress",
                  "Airflow's tasks reach PostgreSQL", {
                      "GroupId": database, "SourceSecurityGroupId": tasks, "IpProtocol": "tcp",
@@ -196,7 +196,7 @@ def _load_balancer_group(template: Template, env: Environment, vpc: Json, tasks:
                             "the load balancer: HTTPS from access.allowed_cidrs only", {
                                 "GroupDescription": f"Airflow load balancer of {name}", "VpcId": vpc,
                                 "SecurityGroupIngress": ingress, "SecurityGroupEgress": NO_EGRESS,
-                                "Tags": tags(env, "network", Name=f"{name}-load-balancer")})
+                                "Tags": tags(Name=f"{name}-load-balancer")})
     template.add("LoadBalancerEgressToApi", "AWS::EC2::SecurityGroupEgress",
                  "the load balancer forwards to the API server", {
                      "GroupId": balancer, "DestinationSecurityGroupId": tasks, "IpProtocol": "tcp",
@@ -217,7 +217,7 @@ def _endpoints(template: Template, env: Environment, vpc: Json, vpc_cidr: Json) 
                                                        "FromPort": 443, "ToPort": 443,
                                                        "Description": "HTTPS from the VPC"}],
                              "SecurityGroupEgress": NO_EGRESS,
-                             "Tags": tags(env, "network", Name=f"{name}-endpoints")})
+                             "Tags": tags(Name=f"{name}-endpoints")})
     template.add("S3Endpoint", "AWS::EC2::VPCEndpoint",
                  "S3 without a NAT gateway: image layers from ECR, logs, DAG bundles", {
                      "VpcId": vpc, "ServiceName": sub("com.amazonaws.${AWS::Region}.s3"),

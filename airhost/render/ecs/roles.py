@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from airhost.config.models import Environment
 from airhost.render.ecs.common import (
-    Json, Template, allow, assume_role, get_att, policy_document, prefix, ref, sub, tags,
+    Json, Template, allow, assume_role, get_att, policy_document, prefix, ref, sub,
 )
 from airhost.render.ecs.data import AIRFLOW_SECRET_ARNS, BUNDLE_PREFIX, TASK_LOGS_PREFIX
 from airhost.render.ecs.tasks import secrets_prefix
@@ -37,8 +37,7 @@ def execution_role(template: Template, env: Environment) -> None:
                  "ECS starts tasks with it: image pull, log streams, secrets injection", {
                      "AssumeRolePolicyDocument": assume_role("ecs-tasks.amazonaws.com"),
                      "Policies": [{"PolicyName": "start-airflow-tasks",
-                                   "PolicyDocument": policy_document(*statements)}],
-                     "Tags": tags(env, "airflow")})
+                                   "PolicyDocument": policy_document(*statements)}]})
 
 
 def task_role(template: Template, env: Environment) -> None:
@@ -68,8 +67,7 @@ def task_role(template: Template, env: Environment) -> None:
         statements.append(allow(["sqs:ListQueues"], "*", "FindCeleryQueues"))
     template.add("TaskRole", "AWS::IAM::Role", "Airflow's own AWS permissions, inside every task", {
         "AssumeRolePolicyDocument": assume_role("ecs-tasks.amazonaws.com"),
-        "Policies": [{"PolicyName": "airflow", "PolicyDocument": policy_document(*statements)}],
-        "Tags": tags(env, "airflow")})
+        "Policies": [{"PolicyName": "airflow", "PolicyDocument": policy_document(*statements)}]})
     if env.airflow.executor == "ecs":
         # A policy of its own: it names the task role's ARN, which the role itself cannot.
         executor: list[Json] = []
@@ -97,8 +95,7 @@ def instance_roles(template: Template, env: Environment) -> None:
     """Roles for ECS Managed Instances: ECS runs the instances, the instances join the cluster."""
     template.add("InstanceRole", "AWS::IAM::Role", "role of the Managed Instances (joins the cluster)", {
         "AssumeRolePolicyDocument": assume_role("ec2.amazonaws.com"),
-        "ManagedPolicyArns": [sub(MANAGED + "AmazonECSInstanceRolePolicyForManagedInstances")],
-        "Tags": tags(env, "airflow")})
+        "ManagedPolicyArns": [sub(MANAGED + "AmazonECSInstanceRolePolicyForManagedInstances")]})
     template.add("InstanceProfile", "AWS::IAM::InstanceProfile", "instance profile of the Managed Instances",
                  {"Roles": [ref("InstanceRole")]})
     # The managed policy only lets ECS pass roles named ecsInstanceRole*; this grant lets it pass
@@ -108,5 +105,4 @@ def instance_roles(template: Template, env: Environment) -> None:
         "ManagedPolicyArns": [sub(MANAGED + "AmazonECSInfrastructureRolePolicyForManagedInstances")],
         "Policies": [{"PolicyName": "pass-instance-role", "PolicyDocument": policy_document(
             allow(["iam:PassRole"], get_att("InstanceRole", "Arn"), "PassInstanceRole",
-                  StringEquals={"iam:PassedToService": "ec2.amazonaws.com"}))}],
-        "Tags": tags(env, "airflow")})
+                  StringEquals={"iam:PassedToService": "ec2.amazonaws.com"}))}]})

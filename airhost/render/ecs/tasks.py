@@ -13,7 +13,7 @@ import json
 
 from airhost.config.models import ComponentSize, Environment
 from airhost.render.airflow_env import Component, Site, render_airflow_env
-from airhost.render.ecs.common import Json, Template, join, prefix, ref, sub, sub_tokens, tags
+from airhost.render.ecs.common import Json, Template, get_att, join, prefix, ref, sub, sub_tokens, tags
 from airhost.render.ecs.data import AIRFLOW_SECRET_ARNS, BUNDLE_PREFIX, TASK_LOGS_PREFIX
 from airhost.render.ecs.network import API_PORT
 
@@ -80,14 +80,14 @@ def ecs_site(env: Environment) -> Site:
             "task_definition": f"{prefix(env)}-worker", "region_name": env.region or "",
             "subnets": "${SubnetIdList}", "security_groups": "${TaskSecurityGroupId}",
             "assign_public_ip": "False",
-            "capacity_provider_strategy": json.dumps([{"capacityProvider": _capacity_name(env),
+            "capacity_provider_strategy": json.dumps([{"capacityProvider": capacity_provider_name(env),
                                                        "weight": 1}]),
         }
     return Site(
         airflow_home=AIRFLOW_HOME,
         dags_folder=f"{AIRFLOW_HOME}/dags",
         api_url=api_url(env),
-        public_url="${PublicUrl}" if env.access.mode == "alb" else None,
+        public_url=public_url(env),
         remote_log_base=f"s3://${{LogsBucket}}/{TASK_LOGS_PREFIX}",
         bundle_bucket="${DagsBucket}" if env.dags.source == "bundle" else None,
         bundle_prefix=BUNDLE_PREFIX,
@@ -99,12 +99,20 @@ def ecs_site(env: Environment) -> Site:
     )
 
 
-def _capacity_name(env: Environment) -> str:
-    return "FARGATE" if env.ecs.capacity == "fargate" else f"{prefix(env)}-instances"
+def public_url(env: Environment) -> str | None:
+    """The URL people open, when airhost knows it: Airflow puts it in links (``[api] base_url``)."""
+    if env.access.mode == "alb":
+        return "${PublicUrl}"
+    tailscale = env.access.tailscale
+    if env.access.mode == "tailscale" and tailscale and tailscale.tailnet:
+        return f"https://{tailscale.hostname or prefix(env)}.{tailscale.tailnet}"
+    return None
 
 
 def capacity_provider_name(env: Environment) -> str:
-    return _capacity_name(env)
+    """FARGATE, or the Managed Instances provider's name (which may not start with "aws", "ecs" or
+    "fargate", as a project name might)."""
+    return "FARGATE" if env.ecs.capacity == "fargate" else f"airflow-{prefix(env)}"
 
 
 def secrets_prefix(env: Environment) -> str:
@@ -138,13 +146,14 @@ def _log_configuration(env: Environment, stream: str) -> Json:
 
 
 def airflow_container(env: Environment, name: str, components: list[Component],
-                      extra_secrets: list[Json] | None = None) -> Json:
+                      extra_secrets: list[Json] | None = None, command: list[str] | None = None) -> Json:
     environment, secrets = _environment(env, components)
     container: Json = {
-        "Name": CONTAINER, "Image": ref("Image"), "Essential": True, "Command": COMMANDS[name],
+        "Name": CONTAINER, "Image": ref("Image"), "Essential": True,
+        "Command": command or COMMANDS[name],
         "Environment": environment, "Secrets": secrets + (extra_secrets or []),
         "LogConfiguration": _log_configuration(env, name),
-        "StopTimeout": 120 if name in ("worker", "standalone") else 30,
+        "StopTimeout": 120 if name.startswith("worker") or name == "standalone" else 30,
     }
     if name in ("standalone", "api-server"):
         container["PortMappings"] = [{"ContainerPort": API_PORT, "Protocol": "tcp", "Name": "api"}]
@@ -190,12 +199,13 @@ def tailscale_container(env: Environment) -> Json:
 
 
 def task_definition(template: Template, env: Environment, name: str, components: list[Component],
-                    description: str, *, extra_secrets: list[Json] | None = None) -> Json:
+                    description: str, *, extra_secrets: list[Json] | None = None,
+                    command: list[str] | None = None, size: ComponentSize | None = None) -> Json:
     """Add the task definition ``name`` (standalone, api-server, ..., utils) and return a Ref to it."""
-    containers = [airflow_container(env, name, components, extra_secrets)]
+    containers = [airflow_container(env, name, components, extra_secrets, command)]
     if env.access.mode == "tailscale" and name in ("standalone", "api-server"):
         containers.append(tailscale_container(env))
-    size = size_of(env, name)
+    size = size or size_of(env, name)
     logical = "".join(part.capitalize() for part in name.split("-")) + "TaskDefinition"
     compatibility = "FARGATE" if env.ecs.capacity == "fargate" else "MANAGED_INSTANCES"
     return template.add(logical, "AWS::ECS::TaskDefinition", description, {
@@ -205,10 +215,10 @@ def task_definition(template: Template, env: Environment, name: str, components:
         "RequiresCompatibilities": [compatibility],
         "RuntimePlatform": {"OperatingSystemFamily": "LINUX",
                             "CpuArchitecture": "ARM64" if env.ecs.architecture == "arm64" else "X86_64"},
-        "ExecutionRoleArn": ref("ExecutionRole"),
-        "TaskRoleArn": ref("TaskRole"),
+        "ExecutionRoleArn": get_att("ExecutionRole", "Arn"),
+        "TaskRoleArn": get_att("TaskRole", "Arn"),
         "ContainerDefinitions": containers,
-        "Tags": tags(env, "airflow", **{"airhost:component": name}),
+        "Tags": tags(**{"airhost:component": name}),
     })
 
 

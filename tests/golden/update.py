@@ -1,0 +1,76 @@
+"""Golden templates of the examples: render them, and rewrite the checked-in copies.
+
+Regenerate after an intended change, then review the diff like any code change:
+
+    python3 -m tests.golden.update
+
+Each example environment gets a folder ``tests/golden/<example>/<environment>/`` with one
+``<layer>.json`` per stack and ``stacks.json`` (order, parameters, inputs). airhost's version in the
+templates' stamp is written as ``VERSION`` so a release does not rewrite every file.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).resolve().parent
+EXAMPLES = ROOT / "examples"
+# Example folders with ECS environments (examples/quickstart is the local-only starter).
+ECS_EXAMPLES = ("ecs",)
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from airhost.config import load_project  # noqa: E402
+from airhost.config.models import Environment  # noqa: E402
+from airhost.render.ecs import render_stacks  # noqa: E402
+from airhost.render.files import stack_manifest  # noqa: E402
+from airhost.render.stacks import StackTemplate  # noqa: E402
+
+
+def example_environments() -> dict[str, tuple[Environment, str]]:
+    """"<example>/<environment>" → (environment, config hash) for every ECS environment."""
+    found = {}
+    for example in ECS_EXAMPLES:
+        project = load_project(EXAMPLES / example)
+        for name, env in project.environments.items():
+            if env.target == "ecs":
+                found[f"{example}/{name}"] = (env, project.config_hash)
+    return found
+
+
+def example_stacks() -> dict[str, list[StackTemplate]]:
+    return {key: render_stacks(env, config_hash) for key, (env, config_hash) in example_environments().items()}
+
+
+def normalized(template: dict[str, Any]) -> dict[str, Any]:
+    copy = json.loads(json.dumps(template))
+    copy["Metadata"]["airhost"]["version"] = "VERSION"
+    return copy
+
+
+def golden_files(stacks: list[StackTemplate]) -> dict[str, Any]:
+    """File name → content for one environment."""
+    files: dict[str, Any] = {f"{stack.layer}.json": normalized(stack.template) for stack in stacks}
+    files["stacks.json"] = stack_manifest(stacks, "json")
+    return files
+
+
+def main() -> None:
+    for example in ECS_EXAMPLES:
+        shutil.rmtree(GOLDEN / example, ignore_errors=True)
+    for key, stacks in example_stacks().items():
+        folder = GOLDEN / key
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in golden_files(stacks).items():
+            (folder / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {folder.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""airhost's own checkov checks, loaded with --external-checks-dir."""
