@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator
 
 import boto3
 import botocore.exceptions
+from botocore.parsers import ResponseParserError
 from botocore.config import Config
 
 from airhost import __version__
@@ -77,12 +78,12 @@ class AwsSession:
             self._clients[service] = self._session.client(service, config=self._config)
         return self._clients[service]
 
-    def call(self, service: str, operation: str, **kwargs: Any) -> dict[str, Any]:
+    def call(self, service: str, operation: str, /, **kwargs: Any) -> dict[str, Any]:
         """``client(service).operation(**kwargs)`` with retries and domain errors."""
         method = getattr(self.client(service), operation)
         return self._attempt(lambda: method(**kwargs), service, operation)
 
-    def pages(self, service: str, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+    def pages(self, service: str, operation: str, key: str, /, **kwargs: Any) -> Iterator[Any]:
         """Every item under ``key`` of every page of a paginated operation."""
         paginator = self.client(service).get_paginator(operation)
         iterator = iter(paginator.paginate(**kwargs))
@@ -105,7 +106,7 @@ class AwsSession:
             except (botocore.exceptions.ConnectionError, botocore.exceptions.ReadTimeoutError) as error:
                 if attempt == MAX_ATTEMPTS:
                     raise translate(error, service, operation, self.region) from None
-            except botocore.exceptions.BotoCoreError as error:
+            except (botocore.exceptions.BotoCoreError, ResponseParserError) as error:
                 raise translate(error, service, operation, self.region) from None
             self.clock.sleep(delay)
             delay = min(delay * 2, 20.0)
@@ -129,7 +130,7 @@ def translate(error: Exception, service: str, operation: str, region: str) -> Aw
             f"cannot reach AWS {service} in {region}: {error}",
             hint="check the network, the region, and AWS_ENDPOINT_URL if set",
         )
-    if isinstance(error, botocore.exceptions.ResponseParserError):
+    if isinstance(error, ResponseParserError):
         return AwsError(f"{service} {operation} in {region} answered with something unreadable",
                         hint="the endpoint may not be AWS; check AWS_ENDPOINT_URL")
     if isinstance(error, botocore.exceptions.ClientError):

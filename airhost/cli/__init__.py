@@ -13,9 +13,9 @@ import click
 from airhost import __version__
 from airhost.errors import AirhostError
 
-from airhost.cli import local, project, status
+from airhost.cli import cost, dags, deploy, local, operate, project, render, status
 
-COMMAND_MODULES = [project, local, status]
+COMMAND_MODULES = [project, local, status, dags, deploy, operate, render, cost]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        cli.main(args=args, prog_name="airhost", standalone_mode=False)
+        # Without standalone mode click returns a command's ctx.exit(code) instead of exiting.
+        returned = cli.main(args=args, prog_name="airhost", standalone_mode=False)
     except AirhostError as error:
         if debug:
             import traceback
@@ -65,4 +66,4 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
-    return 0
+    return returned if isinstance(returned, int) else 0

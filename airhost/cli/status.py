@@ -45,12 +45,20 @@ def print_local_status(data: dict) -> None:
 @output_option
 @click.option("--show-password", is_flag=True, help="Also print the admin password.")
 def status(environment: str | None, config_path: Path, output: str, show_password: bool) -> None:
-    """Show an environment's components and their health."""
+    """Show an environment's components and their health.
+
+    Locally: each process's state, pid, uptime and health. On ECS: the stacks, the recorded
+    release, each service's desired and running tasks, the database and the API's health.
+    """
     project = project_from(config_path)
     env = project.environment(environment, local_default=environment is None)
     if not env.is_local:
-        raise UsageError(f"status of a {env.target} environment needs the AWS commands",
-                         hint="this build of airhost reports status for local environments")
+        from airhost.ops.status import environment_status, format_status
+
+        _require_ecs(env)
+        emit(environment_status(env, show_password=show_password), output,
+             lambda data: stdout.print(format_status(data)))
+        return
     local = LocalEnvironment(project, env)
     data = local.status()
     if show_password:
@@ -58,17 +66,37 @@ def status(environment: str | None, config_path: Path, output: str, show_passwor
     emit(data, output, print_local_status)
 
 
+def _require_ecs(env) -> None:
+    if env.target != "ecs":
+        raise UsageError(f"environment '{env.name}' has target {env.target}",
+                         hint="airhost operates local and ecs environments today")
+
+
 @click.command()
 @click.argument("environment", required=False)
 @click.argument("component", required=False)
 @config_option
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until Ctrl-C.")
-@click.option("--lines", "-n", default=50, show_default=True, help="Lines to show from each log.")
+@click.option("--lines", "-n", default=50, show_default=True,
+              help="Local: lines to show from each log.")
+@click.option("--since", default="10m", show_default=True,
+              help="Cloud: how far back to start, e.g. 30s, 10m, 2h, 1d.")
+@click.option("--filter", "pattern", help="Cloud: a CloudWatch Logs filter pattern.")
 def logs(environment: str | None, component: str | None, config_path: Path, follow: bool,
-         lines: int) -> None:
-    """Show a component's log, or every component's (postgres, api-server, scheduler, ...)."""
+         lines: int, since: str, pattern: str | None) -> None:
+    """Show a component's log, or every component's (api-server, scheduler, ...).
+
+    Locally the logs are the components' files (postgres included); on ECS they are read from
+    CloudWatch Logs.
+    """
     project = project_from(config_path)
     env = project.environment(environment, local_default=environment is None)
+    if not env.is_local:
+        from airhost.ops.logs import show_logs
+
+        _require_ecs(env)
+        show_logs(env, component, since=since, follow=follow, filter=pattern, echo=click.echo)
+        return
     local = LocalEnvironment(project, env)
     names = [c["component"] for c in local.status()["components"]] + ["migrate"]
     if component and component not in names:

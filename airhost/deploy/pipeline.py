@@ -4,8 +4,9 @@
    before any AWS call;
 2. for each stack in order (network → data → access → airflow): parameters from the config and
    from earlier stacks' outputs, a change set, the changes shown and confirmed, executed, events
-   streamed; an empty change set is "no changes". On the airflow stack's first create every
-   ``DesiredCount*`` is held at 0: nothing may start before the database is migrated;
+   streamed; an empty change set is "no changes". Until a deploy has completed its bootstrap (the
+   release record says so) every ``DesiredCount*`` of the airflow stack is held at 0: nothing may
+   start before the database is migrated, even when a first deploy is re-run;
 3. bootstrap: ``airflow db migrate`` and the admin user as one-off tasks, logs streamed, exit codes
    checked (skipped when nothing changed and the release says it already ran for this config);
 4. if counts were held, update the airflow stack with the configured counts;
@@ -17,10 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from airhost.aws.cloudformation import Stack
 from airhost.config.models import Environment
 from airhost.deploy.lint import lint_stacks
 from airhost.deploy.release import read_release, record_release
 from airhost.deploy.stacks import StackResult, deploy_stack
+from airhost.errors import UsageError
 from airhost.ops.bootstrap import bootstrap
 from airhost.ops.environment import AwsEnvironment
 from airhost.ops.health import check_health
@@ -43,14 +46,17 @@ def deploy_environment(env: Environment, config_hash: str, progress: Progress, *
     """Deploy ``env``; the JSON-able summary of what was done."""
     stacks = render(env, config_hash) if stacks is None else stacks
     progress.step(f"linting {len(stacks)} templates")
-    for finding in lint_stacks(stacks, env.region or "us-east-1"):
-        progress.warn(str(finding))
+    for name, finding in lint_stacks(stacks, env.region or "us-east-1"):
+        progress.warn(f"{name}: {finding}")
     aws = aws or AwsEnvironment(env)
+    _check_image(aws, stacks, image)
+    previous = read_release(aws) or {}
     progress.step(f"deploying {aws.label}")
-    results, held = _deploy_stacks(aws, stacks, progress, confirm=confirm, image=image)
+    # Until one deploy has completed its bootstrap, no service may start before the migration.
+    results, held = _deploy_stacks(aws, stacks, progress, confirm=confirm, image=image,
+                                   hold=not previous.get("bootstrapped"))
     changed = any(result.action != "unchanged" for result in results)
-    previous = read_release(aws)
-    current = (previous or {}).get("config_hash") == config_hash and (previous or {}).get("bootstrapped")
+    current = previous.get("config_hash") == config_hash and previous.get("bootstrapped")
     if changed or not current:
         steps = bootstrap(aws, progress)
     else:
@@ -58,10 +64,14 @@ def deploy_environment(env: Environment, config_hash: str, progress: Progress, *
         steps = {}
     if held is not None:
         progress.step("starting the services at their configured counts")
-        results.append(deploy_stack(aws, held, _parameters(held, results, image), progress,
-                                    confirm=False))
+        existing = aws.cloudformation.describe(held.name)
+        results.append(deploy_stack(aws, held, _parameters(held, results, image, existing),
+                                    progress, confirm=False))
     services = _wait_stable(aws, progress)
     health = check_health(aws.facts.url)
+    if health["checked"] and not health["healthy"]:
+        progress.warn(f"the API server does not report healthy yet: {health['reason']} "
+                      f"{health['components']}")
     progress.step("recording the release")
     release = record_release(aws, config_hash=config_hash, image=aws.facts.image,
                              stacks={r.name: r.status for r in results}, bootstrapped=True)
@@ -72,13 +82,14 @@ def deploy_environment(env: Environment, config_hash: str, progress: Progress, *
 
 
 def _deploy_stacks(aws: AwsEnvironment, stacks: list[StackTemplate], progress: Progress, *,
-                   confirm: bool, image: str | None) -> tuple[list[StackResult], StackTemplate | None]:
+                   confirm: bool, image: str | None,
+                   hold: bool) -> tuple[list[StackResult], StackTemplate | None]:
     results: list[StackResult] = []
     held: StackTemplate | None = None
     for stack in stacks:
         existing = aws.cloudformation.describe(stack.name)
         parameters = _parameters(stack, results, image, existing)
-        if stack.layer == "airflow" and (existing is None or existing.never_created):
+        if stack.layer == "airflow" and (hold or existing is None or existing.never_created):
             zero = {key: "0" for key in parameters if key.startswith("DesiredCount")}
             if any(parameters[key] != "0" for key in zero):
                 parameters.update(zero)
@@ -88,12 +99,37 @@ def _deploy_stacks(aws: AwsEnvironment, stacks: list[StackTemplate], progress: P
 
 
 def _parameters(stack: StackTemplate, results: list[StackResult], image: str | None,
-                existing=None) -> dict[str, str]:
+                existing: Stack | None = None) -> dict[str, str]:
     outputs: dict[Layer, dict[str, str]] = {result.layer: result.outputs for result in results}
     parameters = stack_parameters(stack, outputs, existing)
-    if image and "Image" in stack.template.get("Parameters", {}):
+    declared = stack.template.get("Parameters", {}).get("Image")
+    if declared is None:
+        return parameters
+    if image:
         parameters["Image"] = image
+    elif "Default" not in declared and "Image" not in parameters:
+        # an image built by the project: keep the one running, or ask for one
+        if existing is not None and existing.parameters.get("Image"):
+            parameters["Image"] = existing.parameters["Image"]
+        else:
+            raise UsageError(
+                f"stack {stack.name} runs the project's own image, and none was given",
+                hint="build and push it, then pass --image <repository-uri>:<tag>")
     return parameters
+
+
+def _check_image(aws: AwsEnvironment, stacks: list[StackTemplate], image: str | None) -> None:
+    """Before any change: a stack running the project's own image needs one given or deployed."""
+    for stack in stacks:
+        declared = stack.template.get("Parameters", {}).get("Image")
+        if image or declared is None or "Default" in declared or "Image" in stack.parameters:
+            continue
+        existing = aws.cloudformation.describe(stack.name)
+        if existing is None or not existing.parameters.get("Image"):
+            raise UsageError(
+                f"environment {aws.env.name} runs the project's own image from its ECR repository, "
+                "and no image was given: nothing was deployed",
+                hint="build and push the image, then deploy with --image <repository-uri>:<tag>")
 
 
 def _wait_stable(aws: AwsEnvironment, progress: Progress) -> dict[str, dict]:

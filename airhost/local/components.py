@@ -34,12 +34,19 @@ def airflow_components(env: Environment) -> list[Component]:
     return components
 
 
+def dags_folder(env: Environment, paths: LocalPaths) -> Path:
+    """What Airflow reads: the published bundle (source bundle), else the project's folder."""
+    if env.dags.source == "bundle":
+        return paths.bundle
+    return (paths.project_root / env.dags.folder).resolve()
+
+
 def local_site(env: Environment, paths: LocalPaths, secrets: LocalSecrets, ports: dict[str, int]) -> Site:
     """Where the local environment's Airflow runs."""
     broker = f"redis://127.0.0.1:{ports['redis']}/0" if "redis" in ports else None
     return Site(
         airflow_home=str(paths.airflow_home),
-        dags_folder=str((paths.project_root / env.dags.folder).resolve()),
+        dags_folder=str(dags_folder(env, paths)),
         api_url=f"http://127.0.0.1:{ports['api']}",
         api_host="127.0.0.1",
         api_port=ports["api"],

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from airhost.config.loader import Project
@@ -18,7 +19,9 @@ from airhost.config.models import Environment
 from airhost.errors import LocalError
 from airhost.local import components as parts
 from airhost.local import python_env
-from airhost.local.health import all_healthy, free_port, port_is_free, read_health
+from airhost.dags.destinations import FolderDestination
+from airhost.dags.push import apply_sync
+from airhost.local.health import ApiClient, all_healthy, free_port, port_is_free, read_health
 from airhost.local.paths import LocalPaths
 from airhost.local.postgres import EmbeddedPostgres
 from airhost.local.secrets import ADMIN_PASSWORD, LocalSecrets
@@ -69,6 +72,22 @@ class LocalEnvironment:
     def admin_password(self) -> str | None:
         return self.secrets.read(ADMIN_PASSWORD)
 
+    @property
+    def project_dags(self) -> Path:
+        return (self.project.root / self.env.dags.folder).resolve()
+
+    def api_client(self) -> ApiClient:
+        """A logged-in REST API client; a clear error when the environment is not running."""
+        url = self.api_url()
+        if not url or not self.supervisor.is_running():
+            raise LocalError(f"environment '{self.env.name}' is not running",
+                             hint=f"start it with 'airhost up {self.env.name}'")
+        try:
+            return ApiClient(url, ADMIN_USER, self.admin_password() or "")
+        except (OSError, ValueError) as error:
+            raise LocalError(f"Airflow's API at {url} did not answer: {error}",
+                             hint=f"see 'airhost status {self.env.name}'") from None
+
     # -- up ----------------------------------------------------------------------------------
 
     def up(self, report: Report, *, timeout: float = 300.0) -> UpResult:
@@ -99,6 +118,11 @@ class LocalEnvironment:
             postgres.user if postgres else None,
             self._redis_command(ports) if self.uses_redis else None,
         )
+        if self.env.dags.source == "bundle" and not self.paths.bundle.exists():
+            report(f"Publishing {self.env.dags.folder}/ to the local DAG bundle "
+                   "(later changes ship with 'airhost dags push')")
+            self.paths.bundle.mkdir(parents=True)
+            apply_sync(self.project_dags, FolderDestination(self.paths.bundle), report)
         changed = self.supervisor.configure(programs)
         if running and changed:
             report("Configuration changed: restarting the components that changed")

@@ -6,6 +6,8 @@ dag processor; the API server itself is healthy when it answers.
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
 import socket
 import urllib.error
@@ -74,11 +76,21 @@ class ApiClient:
             raw = response.read()
         return json.loads(raw) if raw else None
 
+    def server_time(self) -> datetime.datetime:
+        """The API server's clock (its Date header), so waits need not trust the local clock."""
+        request = urllib.request.Request(self.base_url + "/api/v2/version")
+        request.add_header("Authorization", f"Bearer {self.token}")
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            return email.utils.parsedate_to_datetime(response.headers["Date"])
+
     def get(self, path: str) -> Any:
         return self._request("GET", path, token=self.token)
 
     def post(self, path: str, body: Any) -> Any:
         return self._request("POST", path, body, token=self.token)
+
+    def put(self, path: str, body: Any = None) -> Any:
+        return self._request("PUT", path, body, token=self.token)
 
     def patch(self, path: str, body: Any) -> Any:
         return self._request("PATCH", path, body, token=self.token)

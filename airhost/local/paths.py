@@ -44,6 +44,11 @@ class LocalPaths:
         return self.base / "home"
 
     @property
+    def bundle(self) -> Path:
+        """The published DAG bundle Airflow reads; ``dags push`` fills it from the project's dags."""
+        return self.base / "bundle"
+
+    @property
     def postgres_data(self) -> Path:
         return self.base / "postgres" / "data"
 

@@ -8,6 +8,7 @@ component) and talks to it; it does not manage processes itself.
 from __future__ import annotations
 
 import configparser
+import hashlib
 import io
 import os
 import shlex
@@ -80,6 +81,10 @@ def render_config(paths: LocalPaths, programs: list[Program]) -> str:
             "stdout_logfile_backups": "3",
             "directory": program.directory or str(paths.project_root),
         }
+        if program.environment_file and program.environment_file.exists():
+            # The file's digest makes a changed environment a changed program, so reloads restart it.
+            digest = hashlib.sha256(program.environment_file.read_bytes()).hexdigest()[:16]
+            section["environment"] = f'AIRHOST_SETTINGS_DIGEST="{digest}"'
         if program.user:
             section["user"] = program.user
         section.update(program.extra)

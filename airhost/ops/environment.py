@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from airhost.aws.autoscaling import AutoScaling
 from airhost.aws.cloudformation import CloudFormation, Stack
 from airhost.aws.ecs import Ecs
 from airhost.aws.errors import NotDeployed
@@ -20,7 +21,11 @@ from airhost.aws.session import AwsSession, Clock
 from airhost.aws.ssm import Parameters
 from airhost.config.models import Environment
 from airhost.errors import UsageError
-from airhost.render.stacks import LAYERS, Layer, stack_name
+from airhost.render.stacks import Layer, stack_name
+
+# The order an ECS environment's stacks are deployed in (airhost.render.ecs): the airflow stack takes
+# the load balancer's target group from the access stack. Deletion goes the other way.
+DEPLOY_ORDER: tuple[Layer, ...] = ("network", "data", "access", "airflow")
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class AwsEnvironment:
         self.parameters = Parameters(self.session)
         self.secrets = Secrets(self.session)
         self.buckets = Buckets(self.session)
+        self.autoscaling = AutoScaling(self.session)
 
     @property
     def label(self) -> str:
@@ -84,7 +90,7 @@ class AwsEnvironment:
         return f"/airhost/{self.env.project}/{self.env.name}/{record}"
 
     def stacks(self) -> dict[Layer, Stack | None]:
-        return {layer: self.cloudformation.describe(self.stack_name(layer)) for layer in LAYERS}
+        return {layer: self.cloudformation.describe(self.stack_name(layer)) for layer in DEPLOY_ORDER}
 
     @cached_property
     def facts(self) -> Facts:

@@ -2,7 +2,9 @@
 
 The configured counts are the airflow stack's ``DesiredCount<Component>`` parameters (the steady state
 the deploy set). Parking records the counts it found in SSM, so ``resume`` brings back what ran,
-including manual scaling; the database and buckets stay.
+including manual scaling; the database and buckets stay. Services that autoscale (Celery workers)
+are parked with min and max at 0, so no scaling policy brings them back, and resumed with their
+recorded bounds.
 """
 
 from __future__ import annotations
@@ -61,12 +63,17 @@ def scale(aws: AwsEnvironment, counts: dict[str, int], progress: Progress, *, wa
 def park(aws: AwsEnvironment, progress: Progress, *, wait: bool = True) -> dict[str, dict]:
     """Scale every component to zero, remembering the counts for ``resume``."""
     current = {component: state.desired for component, state in service_states(aws).items()}
-    if any(current.values()):
+    targets = aws.autoscaling.targets(aws.facts.cluster, list(aws.facts.services.values()))
+    bounds = {t.resource_id: [t.minimum, t.maximum] for t in targets if t.maximum > 0}
+    if any(current.values()) or bounds:
         aws.parameters.put_json(aws.parameter_name(PARKED), {
-            "counts": current, "parked_at": aws.clock.utcnow().isoformat()},
+            "counts": current, "bounds": bounds, "parked_at": aws.clock.utcnow().isoformat()},
             description="service counts before 'airhost scale --to-zero'")
     else:
         progress.detail("every service is already at zero")
+    for target in bounds:
+        progress.detail(f"autoscaling of {target.rsplit('/', 1)[-1]} held at 0")
+        aws.autoscaling.set_bounds(target, 0, 0)
     return scale(aws, {component: 0 for component in current}, progress, wait=wait)
 
 
@@ -77,6 +84,9 @@ def resume(aws: AwsEnvironment, progress: Progress, *, wait: bool = True) -> dic
               if k in aws.facts.services} or configured_counts(aws)
     progress.detail("resuming the counts recorded when parking" if record else
                     "no parking record: resuming the configured counts")
+    for target, (minimum, maximum) in (record or {}).get("bounds", {}).items():
+        progress.detail(f"autoscaling of {target.rsplit('/', 1)[-1]} back to {minimum}-{maximum}")
+        aws.autoscaling.set_bounds(target, minimum, maximum)
     states = scale(aws, counts, progress, wait=wait)
     aws.parameters.delete(aws.parameter_name(PARKED))
     return states

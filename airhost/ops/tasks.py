@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from airhost.aws.ecs import TaskState
 from airhost.aws.errors import TaskFailed, TaskTimeout
+from airhost.errors import Aborted
 from airhost.ops.environment import AwsEnvironment
 from airhost.ops.progress import Progress
 
@@ -41,8 +42,12 @@ def run_command(aws: AwsEnvironment, command: list[str], progress: Progress, *,
         security_groups=facts.security_groups, capacity_provider=facts.capacity_provider,
         started_by=started_by)
     stream = facts.log_stream(UTILS, task.task_id)
-    progress.detail(f"task {task.task_id} started; logs: {facts.log_group} {stream}")
-    final = _follow(aws, task, stream, progress, timeout=timeout)
+    try:
+        progress.detail(f"task {task.task_id} started; logs: {facts.log_group} {stream}")
+        final = _follow(aws, task, stream, progress, timeout=timeout)
+    except KeyboardInterrupt:
+        aws.ecs.stop_task(facts.cluster, task.arn, "airhost: interrupted by the user")
+        raise Aborted(f"interrupted: task {task.task_id} was stopped") from None
     if final.exit_code is None:
         reason = final.container_reason or final.stopped_reason or "no reason given"
         raise TaskFailed(f"task {task.task_id} stopped before its command ran: {reason}",

@@ -28,10 +28,8 @@ class ChangeSet:
     change_set_id: str
     create: bool
     changes: tuple[ResourceChange, ...]
-
-    @property
-    def empty(self) -> bool:
-        return not self.changes
+    empty: bool = False  # CloudFormation found nothing to change (a change set may still list no
+    # resource changes and have work to do: new outputs, parameters or metadata)
 
 
 def stack_parameters(stack: StackTemplate, outputs: Mapping[Layer, Mapping[str, str]],
@@ -67,7 +65,7 @@ def prepare(cloudformation: CloudFormation, stack: StackTemplate, parameters: di
         changes = cloudformation.wait_change_set(change_set_id, timeout=timeout)
     except ChangeSetEmpty:
         cloudformation.delete_change_set(change_set_id)
-        return ChangeSet(stack.name, change_set_id, create, ())
+        return ChangeSet(stack.name, change_set_id, create, (), empty=True)
     except BaseException:
         cloudformation.delete_change_set(change_set_id)
         raise

@@ -89,6 +89,52 @@ def test_a_crashed_component_is_restarted_without_leftovers(project_folder):
         raise AssertionError("the killed scheduler's executor workers were left running")
 
 
+BROKEN_DAG = "from airflow.sdk import dag\nimport module_that_does_not_exist\n"
+
+
+def test_dags_push_ships_new_changed_and_removed_dags_and_refuses_broken_ones(project_folder):
+    root = project_folder
+    airhost("up", "--config", str(root))
+    airflow = Airflow(root)
+    bundle = root / ".airhost" / "local" / "bundle"
+
+    # a broken DAG: refused with file and line, nothing uploaded
+    (root / "dags" / "broken.py").write_text(BROKEN_DAG)
+    (root / "dags" / "extra.py").write_text(
+        (root / "dags" / "example_pipeline.py").read_text().replace("example_pipeline", "extra_pipeline"))
+    refused = airhost("dags", "push", "--config", str(root), check=False)
+    assert refused.returncode == 1
+    assert "broken.py:2: ModuleNotFoundError" in refused.stderr
+    assert not (bundle / "extra.py").exists() and not (bundle / "broken.py").exists()
+
+    # fixed: the new DAG is uploaded, parsed and runnable
+    (root / "dags" / "broken.py").unlink()
+    pushed = json.loads(airhost("dags", "push", "--config", str(root), "--output", "json").stdout)
+    assert pushed["sync"]["added"] == ["extra.py"]
+    assert pushed["sync"]["changed"] == [] and pushed["sync"]["unchanged"] == 1
+    assert pushed["dags"] == {"extra_pipeline": "new"}
+    assert airflow.run_dag("extra_pipeline")["state"] == "success"
+
+    # a change is parsed: Airflow serves the new code
+    path = root / "dags" / "extra.py"
+    path.write_text(path.read_text().replace("def load(", "def store(").replace("load(transform", "store(transform"))
+    changed = json.loads(airhost("dags", "push", "--config", str(root), "--output", "json").stdout)
+    assert changed["sync"]["changed"] == ["extra.py"] and changed["sync"]["added"] == []
+    assert changed["dags"] == {"extra_pipeline": "parsed"}
+    assert "def store(" in airflow.client.get("/api/v2/dagSources/extra_pipeline")["content"]
+    listed = json.loads(airhost("dags", "list", "--config", str(root), "--output", "json").stdout)
+    assert {d["dag_id"] for d in listed["dags"]} >= {"example_pipeline", "extra_pipeline"}
+    assert all(d["version"] >= 1 for d in listed["dags"])
+
+    # removed from dags/: removed from Airflow
+    path.unlink()
+    removed = json.loads(airhost("dags", "push", "--config", str(root), "--output", "json").stdout)
+    assert removed["sync"]["deleted"] == ["extra.py"]
+    assert removed["dags"] == {"extra_pipeline": "removed"}
+    listed = json.loads(airhost("dags", "list", "--config", str(root), "--output", "json").stdout)
+    assert all(d["stale"] for d in listed["dags"] if d["dag_id"] == "extra_pipeline")
+
+
 def test_down_purge_deletes_only_when_confirmed(project_folder):
     root = project_folder
     airhost("down", "--config", str(root))

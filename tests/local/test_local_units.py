@@ -118,3 +118,22 @@ def test_reaper_reads_the_exited_process_id():
 def test_long_project_paths_keep_the_socket_short(tmp_path):
     deep = tmp_path / ("x" * 120)
     assert len(str(LocalPaths(deep, "local").supervisor_socket)) < 100
+
+
+def test_follow_yields_only_new_complete_lines(tmp_path):
+    from airhost.local.logs import follow, last_lines
+
+    log = tmp_path / "scheduler.log"
+    log.write_text("old line\n")
+    writes = iter(["first new\nsecond ", "new\n", ""])
+    rounds = {"count": 0}
+
+    def sleep(_: float) -> None:
+        rounds["count"] += 1
+        chunk = next(writes, "")
+        with log.open("a") as handle:
+            handle.write(chunk)
+
+    lines = list(follow({"scheduler": log}, stop=lambda: rounds["count"] >= 4, sleep=sleep))
+    assert lines == [("scheduler", "first new"), ("scheduler", "second new")]
+    assert last_lines(log, 1) == ["second new"]

@@ -1,0 +1,235 @@
+"""The monthly estimate of an ECS environment, line by line, beside Amazon MWAA.
+
+``estimate(env, prices)`` is pure: the environment, the region's prices and the ``Assumptions`` give
+the same lines every time. A month is the table's ``hours_per_month`` (730). Each line has three
+figures: ``monthly`` (running, Celery workers at their min), ``parked`` (``airhost scale --to-zero``:
+every service at zero, while the database, the network, the load balancer and stored data are still
+billed) and ``mwaa`` (what the same need costs beside an MWAA environment: the network, the logs and
+the buckets an MWAA environment needs as well; nothing for what MWAA includes). ``at_max`` is the
+line with every worker group at its max all month. Volumes nobody can know in advance (log GB, data
+through the NAT gateway, ...) are ``Assumptions`` with named defaults, reported with the estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from airhost.config.models import Environment
+from airhost.cost.compute import fargate_lines, managed_instance_lines
+from airhost.cost.mwaa import MwaaEstimate, estimate_mwaa
+from airhost.cost.prices import CostError, RegionPrices
+from airhost.cost.rendered import Rendered, rendered_facts
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """Monthly volumes the estimate cannot read from airhost.yaml, with their defaults."""
+
+    logs_gb: float = 5.0  # component logs sent to CloudWatch Logs (task logs go to S3)
+    s3_gb: float = 10.0  # stored in the task-log and DAG buckets
+    network_gb: float = 20.0  # through the NAT gateway or the endpoints: image pulls, AWS APIs, PyPI
+    alb_lcu: float = 1.0  # load balancer capacity units, on average
+    sqs_million_requests: float = 1.0  # Celery's polling and messages (Celery executor only)
+    database_gb: float = 5.0  # data in the metadata database (backups, MWAA's meta-database)
+    database_daily_change_gb: float = 0.5  # what each daily backup adds
+    ecr_gb: float = 3.0  # image versions kept in ECR (ecs.image: ecr only)
+    ecs_task_hours: float = 100.0  # task-instance hours the ECS executor runs (executor ecs only)
+
+    def describe(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    detail: str
+    monthly: float
+    parked: float
+    mwaa: float = 0.0
+    at_max: float | None = None
+
+    @property
+    def monthly_at_max(self) -> float:
+        return self.monthly if self.at_max is None else self.at_max
+
+
+@dataclass(frozen=True)
+class Estimate:
+    environment: str
+    prices: RegionPrices
+    lines: list[Line]
+    mwaa: MwaaEstimate
+    assumptions: Assumptions
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return sum(line.monthly for line in self.lines)
+
+    @property
+    def parked(self) -> float:
+        return sum(line.parked for line in self.lines)
+
+    @property
+    def total_at_max(self) -> float:
+        return sum(line.monthly_at_max for line in self.lines)
+
+    @property
+    def mwaa_total(self) -> float:
+        return sum(line.mwaa for line in self.lines) + self.mwaa.monthly
+
+    @property
+    def mwaa_total_at_max(self) -> float:
+        return sum(line.mwaa for line in self.lines) + self.mwaa.at_max
+
+    def to_json(self) -> dict[str, Any]:
+        def money(value: float) -> float:
+            return round(value, 2)
+
+        savings = self.mwaa_total - self.total
+        return {
+            "environment": self.environment,
+            "region": self.prices.region,
+            "currency": "USD",
+            "hours_per_month": self.prices.hours_per_month,
+            "prices_date": self.prices.date,
+            "prices_source": self.prices.source,
+            "prices_refreshed": list(self.prices.refreshed),
+            "lines": [{"line": line.label, "detail": line.detail, "monthly": money(line.monthly),
+                       "parked": money(line.parked), "mwaa": money(line.mwaa),
+                       "monthly_at_max": money(line.monthly_at_max)} for line in self.lines],
+            "total_monthly": money(self.total),
+            "parked_monthly": money(self.parked),
+            "total_monthly_at_max": money(self.total_at_max),
+            "mwaa": {
+                "class": self.mwaa.environment_class,
+                "workers": self.mwaa.workers,
+                "workers_at_max": self.mwaa.workers_at_max,
+                "lines": [{"line": line.label, "detail": line.detail, "monthly": money(line.monthly),
+                           "monthly_at_max": money(line.at_max)} for line in self.mwaa.lines],
+                "total_monthly": money(self.mwaa_total),
+                "total_monthly_at_max": money(self.mwaa_total_at_max),
+            },
+            "savings_monthly": money(savings),
+            "savings_percent": round(100 * savings / self.mwaa_total, 1) if self.mwaa_total else 0.0,
+            "assumptions": self.assumptions.describe(),
+            "notes": list(self.notes),
+        }
+
+
+def check_target(env: Environment) -> None:
+    if env.target == "local":
+        raise CostError(
+            f"environment '{env.name}' has target local: it runs on this machine and costs nothing on AWS",
+            hint="pick an environment with target: ecs")
+    if env.target != "ecs":
+        raise CostError(
+            f"no estimate for environment '{env.name}': cost estimates cover ecs today, and it has "
+            f"target {env.target}", hint="pick an environment with target: ecs")
+
+
+def estimate(env: Environment, prices: RegionPrices,
+             assumptions: Assumptions | None = None) -> Estimate:
+    check_target(env)
+    assumed = assumptions or Assumptions()
+    facts = rendered_facts(env)
+    if env.ecs.capacity == "fargate":
+        compute = fargate_lines(env, prices, assumed.ecs_task_hours)
+    else:
+        compute = managed_instance_lines(env, prices, assumed.ecs_task_hours, facts.instance_root_gib)
+    lines = [Line(c.label, c.detail, c.monthly, 0.0, 0.0, c.at_max) for c in compute]
+    lines.append(_database(env, prices, assumed))
+    lines.extend(_network(env, prices, assumed, facts))
+    lines.extend(_services(env, prices, assumed, facts))
+    mwaa = estimate_mwaa(env, prices, assumed.database_gb)
+    return Estimate(env.name, prices, lines, mwaa, assumed, notes=_notes(env, prices, facts))
+
+
+def _database(env: Environment, prices: RegionPrices, assumed: Assumptions) -> Line:
+    database = env.database
+    deployment = "multi_az" if database.multi_az else "single_az"
+    if database.instance_class not in prices.names("rds_postgres", "instance_hour"):
+        known = ", ".join(prices.names("rds_postgres", "instance_hour"))
+        raise CostError(f"no price for database.instance_class {database.instance_class} in "
+                        f"{prices.region}: the price table lists {known}",
+                        hint="pass --refresh-prices to read it from the AWS Price List API")
+    instance = prices.get("rds_postgres", "instance_hour", database.instance_class, deployment)
+    storage = database.storage_gb * prices.get("rds_postgres", "gp3_gb_month", deployment)
+    # Automated backups are free up to the allocated storage: a full copy plus a day's changes each day.
+    backup_gb = assumed.database_gb + database.backup_days * assumed.database_daily_change_gb
+    charged = max(0.0, backup_gb - database.storage_gb)
+    cost = (instance * prices.hours_per_month + storage
+            + charged * prices.get("rds_postgres", "backup_gb_month"))
+    detail = (f"{database.instance_class} {'Multi-AZ' if database.multi_az else 'single-AZ'}, "
+              f"{database.storage_gb} GB gp3, {database.backup_days} days of backups"
+              + (f" ({charged:g} GB beyond the free allowance)" if charged else " (within the free allowance)")
+              + (f"; growth up to {database.max_storage_gb} GB not counted" if database.max_storage_gb else ""))
+    return Line("database (RDS PostgreSQL)", detail, cost, cost)
+
+
+def _network(env: Environment, prices: RegionPrices, assumed: Assumptions, facts: Rendered) -> list[Line]:
+    hours = prices.hours_per_month
+    ipv4 = prices.get("public_ipv4_hour") * hours
+    lines = []
+    if facts.nat_gateways:
+        standing = facts.nat_gateways * prices.get("nat_gateway", "hour") * hours + facts.nat_addresses * ipv4
+        data = assumed.network_gb * prices.get("nat_gateway", "gb_processed")
+        lines.append(Line("NAT gateway", f"{facts.nat_gateways} gateway, {facts.nat_addresses} public IPv4, "
+                                         f"{assumed.network_gb:g} GB processed (assumed)",
+                          standing + data, standing, standing + data))
+    if facts.interface_endpoints:
+        standing = facts.interface_endpoints * prices.get("vpc_endpoint", "hour_per_az") * hours
+        data = assumed.network_gb * prices.get("vpc_endpoint", "gb_processed")
+        zones = facts.interface_endpoints // max(1, facts.endpoint_services)
+        lines.append(Line("VPC interface endpoints",
+                          f"{facts.endpoint_services} services × {zones} AZs, {assumed.network_gb:g} GB "
+                          "processed (assumed); the S3 gateway endpoint is free",
+                          standing + data, standing, standing + data))
+    if not facts.new_vpc:
+        lines.append(Line("network (existing VPC)", "its NAT gateways or endpoints are billed to that VPC, "
+                          "not estimated here", 0.0, 0.0, 0.0))
+    if facts.load_balancers:
+        standing = (facts.load_balancers * prices.get("alb", "hour") * hours
+                    + facts.load_balancer_addresses * ipv4)
+        capacity = assumed.alb_lcu * prices.get("alb", "lcu_hour") * hours
+        lines.append(Line("load balancer (ALB)",
+                          f"{facts.load_balancers} ALB, {facts.load_balancer_addresses} public IPv4, "
+                          f"{assumed.alb_lcu:g} LCU (assumed)", standing + capacity, standing))
+    return lines
+
+
+def _services(env: Environment, prices: RegionPrices, assumed: Assumptions, facts: Rendered) -> list[Line]:
+    retention = env.logs.retention_days
+    stored_gb = assumed.logs_gb * min(retention, 365) / 30  # steady state, within the first year
+    ingest = assumed.logs_gb * prices.get("cloudwatch_logs", "ingest_gb")
+    stored = stored_gb * prices.get("cloudwatch_logs", "storage_gb_month")
+    s3 = assumed.s3_gb * prices.get("s3", "standard_gb_month")
+    lines = [
+        Line("logs (CloudWatch Logs)", f"{assumed.logs_gb:g} GB a month (assumed), kept {retention} days "
+             f"(~{stored_gb:g} GB stored)", ingest + stored, stored, ingest + stored),
+        Line("buckets (S3)", f"{assumed.s3_gb:g} GB of task logs and DAG bundles (assumed)", s3, s3, s3),
+    ]
+    if facts.queues:
+        sqs = assumed.sqs_million_requests * prices.get("sqs", "million_requests")
+        lines.append(Line("Celery queues (SQS)", f"{facts.queues} queues, {assumed.sqs_million_requests:g} "
+                          "million requests (assumed)", sqs, 0.0))
+    secrets = facts.secrets * prices.get("secrets_manager", "secret_month")
+    lines.append(Line("secrets (Secrets Manager)", f"{facts.secrets} secrets", secrets, secrets))
+    if env.ecs.image == "ecr":
+        ecr = assumed.ecr_gb * prices.get("ecr", "gb_month")
+        lines.append(Line("image repository (ECR)", f"{assumed.ecr_gb:g} GB of images (assumed)", ecr, ecr))
+    return lines
+
+
+def _notes(env: Environment, prices: RegionPrices, facts: Rendered) -> list[str]:
+    notes = list(prices.notes)
+    notes.append("Not estimated: data transfer out of AWS and between AZs, Container Insights metrics, "
+                 "CloudWatch alarms, API requests to S3 and Secrets Manager, the short utils tasks "
+                 "(migrations, one-off commands).")
+    notes.append("MWAA column: the MWAA environment plus the network, logs and buckets it would need "
+                 "as well; MWAA includes its database, queue, web server access and workers' compute.")
+    if env.airflow.executor == "celery":
+        notes.append("Celery workers are counted at workers.min all month; 'at max' has every worker "
+                     "group at its max all month. Real months fall between.")
+    return notes

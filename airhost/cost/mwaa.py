@@ -1,0 +1,132 @@
+"""The Amazon MWAA environment of equal capacity, and what it costs.
+
+Class rule (``choose_class``), on vCPU, the resource Airflow's schedulers and workers run out of:
+
+- a ``standalone`` environment whose one task has at most 1 vCPU → ``mw1.micro``, whose single
+  scheduler-and-worker container (1 vCPU) is the same shape;
+- otherwise the smallest of small → 2xlarge whose scheduler and worker vCPU (1, 2, 4, 8, 16) cover
+  both our scheduler task and our default worker task (with the local executor, tasks run inside the
+  scheduler, so the scheduler's size is the worker's too).
+
+Memory is not matched: MWAA fixes it per class (2 GB per vCPU, 3 GB from xlarge), airhost lets it
+be set. Every class includes one worker, and two schedulers and two web servers (micro: one of
+each); more are billed by the hour. Our worker groups become MWAA workers by vCPU: a group of n
+tasks of v vCPU needs ceil(n × v / class vCPU) workers, all groups together at most 25 (MWAA's
+limit). The month has workers at the groups' min; "at max", at their max. ECS-executor task
+instances are not converted (MWAA's included worker is counted).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from airhost.config.models import Environment
+from airhost.cost.compute import Service, services
+from airhost.cost.prices import RegionPrices
+from airhost.render.ecs.tasks import size_of
+
+
+@dataclass(frozen=True)
+class MwaaClass:
+    name: str
+    vcpu: int
+    memory_gb: int
+    included_schedulers: int = 2
+    included_webservers: int = 2
+    max_workers: int = 25
+
+
+CLASSES = (
+    MwaaClass("mw1.micro", 1, 3, included_schedulers=1, included_webservers=1, max_workers=1),
+    MwaaClass("mw1.small", 1, 2),
+    MwaaClass("mw1.medium", 2, 4),
+    MwaaClass("mw1.large", 4, 8),
+    MwaaClass("mw1.xlarge", 8, 24),
+    MwaaClass("mw1.2xlarge", 16, 48),
+)
+INCLUDED_WORKERS = 1
+
+
+@dataclass(frozen=True)
+class MwaaLine:
+    label: str
+    detail: str
+    monthly: float
+    at_max: float
+
+
+@dataclass(frozen=True)
+class MwaaEstimate:
+    environment_class: str
+    lines: list[MwaaLine]
+    workers: int
+    workers_at_max: int
+
+    @property
+    def monthly(self) -> float:
+        return sum(line.monthly for line in self.lines)
+
+    @property
+    def at_max(self) -> float:
+        return sum(line.at_max for line in self.lines)
+
+
+def _vcpu(env: Environment, name: str) -> float:
+    return size_of(env, name).cpu / 1024
+
+
+def choose_class(env: Environment) -> MwaaClass:
+    if env.ecs.topology == "standalone":
+        need = _vcpu(env, "standalone")
+        if need <= 1:
+            return CLASSES[0]
+    else:
+        need = _vcpu(env, "scheduler")
+        if env.airflow.executor in ("celery", "ecs"):
+            default = env.workers.size if env.airflow.executor == "celery" else None
+            need = max(need, (default or size_of(env, "worker")).cpu / 1024)
+    for option in CLASSES[1:]:
+        if option.vcpu >= need:
+            return option
+    return CLASSES[-1]
+
+
+def worker_count(groups: list[Service], chosen: MwaaClass, at_max: bool) -> int:
+    """MWAA workers holding our worker groups' vCPU, at least the included one."""
+    needed = sum(math.ceil((g.at_max if at_max else g.count) * g.vcpu / chosen.vcpu) for g in groups)
+    return min(chosen.max_workers, max(INCLUDED_WORKERS, needed))
+
+
+def estimate_mwaa(env: Environment, prices: RegionPrices, metadb_gb: float) -> MwaaEstimate:
+    chosen = choose_class(env)
+    hours = prices.hours_per_month
+    name = chosen.name
+    lines = [MwaaLine(f"MWAA environment {name}",
+                      f"{chosen.vcpu} vCPU scheduler and worker, {chosen.included_schedulers} scheduler(s), "
+                      f"{chosen.included_webservers} web server(s), {INCLUDED_WORKERS} worker included",
+                      prices.get("mwaa", "environment_hour", name) * hours,
+                      prices.get("mwaa", "environment_hour", name) * hours)]
+    groups = [s for s in services(env) if s.name.startswith("worker")]
+    workers = worker_count(groups, chosen, at_max=False)
+    workers_max = worker_count(groups, chosen, at_max=True)
+    if workers_max > INCLUDED_WORKERS:
+        hourly = prices.get("mwaa", "worker_hour", name)
+        lines.append(MwaaLine("MWAA additional workers",
+                              f"{workers - INCLUDED_WORKERS} now, up to {workers_max - INCLUDED_WORKERS}",
+                              (workers - INCLUDED_WORKERS) * hourly * hours,
+                              (workers_max - INCLUDED_WORKERS) * hourly * hours))
+    split = env.ecs.topology == "split"
+    for what, ours, included in (("schedulers", env.ecs.schedulers if split else 1,
+                                  chosen.included_schedulers),
+                                 ("web servers", env.ecs.api_servers if split else 1,
+                                  chosen.included_webservers)):
+        extra = max(0, ours - included)
+        if extra:
+            key = "scheduler_hour" if what == "schedulers" else "webserver_hour"
+            cost = extra * prices.get("mwaa", key, name) * hours
+            lines.append(MwaaLine(f"MWAA additional {what}", f"{extra} beyond the {included} included",
+                                  cost, cost))
+    storage = metadb_gb * prices.get("mwaa", "metadb_gb_month")
+    lines.append(MwaaLine("MWAA meta-database storage", f"{metadb_gb:g} GB (assumed)", storage, storage))
+    return MwaaEstimate(name, lines, workers, workers_max)

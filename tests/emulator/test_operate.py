@@ -1,0 +1,172 @@
+"""Operating a deployed environment on the emulator: run, status, logs, scale."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+import pytest
+
+from airhost.ops.logs import show_logs
+from airhost.ops.status import environment_status, format_status
+
+pytestmark = pytest.mark.emulator
+
+
+@pytest.fixture
+def deployed(shop):
+    shop.deploy()
+    return shop
+
+
+def test_run_streams_the_task_log_and_exits_zero(deployed, emulator, run_cli):
+    emulator.script("dags list", lines=["dag_id       | fileloc", "example_etl  | /dags/etl.py"])
+    result = run_cli("run", "prod", "--config", str(deployed.root), "--", "airflow", "dags", "list")
+
+    assert result.exit_code == 0
+    assert "example_etl  | /dags/etl.py" in result.stdout
+    assert emulator.commands[-1] == ["dags", "list"]  # the image's entrypoint adds "airflow"
+
+
+def test_run_returns_the_commands_exit_code(deployed, emulator, run_cli):
+    emulator.script("tasks test", exit_code=2, lines=["Task failed: division by zero"])
+    result = run_cli("run", "prod", "--config", str(deployed.root), "--", "tasks", "test",
+                     "etl", "load")
+
+    assert result.exit_code == 2
+    assert "division by zero" in result.stdout
+
+
+def test_run_as_json_reports_the_task(deployed, emulator, run_cli):
+    emulator.script("version", lines=["3.1.3"])
+    result = run_cli("run", "prod", "--config", str(deployed.root), "--output", "json", "--",
+                     "version")
+
+    data = json.loads(result.stdout)
+    assert data["exit_code"] == 0
+    assert data["log_stream"] == f"utils/airflow/{data['task_id']}"
+
+
+def test_status_reports_stacks_release_services_and_database(deployed):
+    status = environment_status(deployed.project().environment("prod"))
+
+    assert status["deployed"] is True
+    assert [s["status"] for s in status["stacks"]] == ["CREATE_COMPLETE", "CREATE_COMPLETE",
+                                                       "UPDATE_COMPLETE"]
+    assert status["services"]["standalone"]["desired"] == 1
+    assert status["database"]["status"] == "available"
+    assert status["release"]["config_hash"] == deployed.project().config_hash
+    assert status["health"]["checked"] is False  # private access: not reachable from here
+    assert "password" not in status
+    json.dumps(status)  # a script can read it
+    shown = environment_status(deployed.project().environment("prod"), show_password=True)
+    assert shown["username"] == "admin" and len(shown["password"]) >= 16
+
+
+def test_status_of_an_environment_never_deployed(shop):
+    status = environment_status(shop.project().environment("split"))
+
+    assert status["deployed"] is False
+    assert {s["status"] for s in status["stacks"]} == {"NOT_DEPLOYED"}
+    from rich.console import Console
+
+    console = Console(record=True, width=120)
+    console.print(format_status(status))
+    assert "not deployed in eu-west-1" in console.export_text()
+
+
+def _log(group: str, stream: str, lines: list[str]) -> None:
+    logs = boto3.client("logs")
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName=stream,
+                        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(lines)])
+
+
+def test_logs_of_one_component_and_with_a_filter(deployed):
+    env = deployed.project().environment("prod")
+    group = deployed.aws().facts.log_group
+    _log(group, "standalone/airflow/task1", ["scheduler started", "ERROR dag import failed"])
+    _log(group, "utils/airflow/task2", ["Database migrating done!"])
+
+    lines: list[str] = []
+    assert show_logs(env, "standalone", since="10m", echo=lines.append) == 2
+    assert "standalone" in lines[0] and "scheduler started" in lines[0]
+
+    everything: list[str] = []
+    show_logs(env, None, since="1h", echo=everything.append)
+    assert any("Database migrating done!" in line for line in everything)
+
+    errors: list[str] = []
+    show_logs(env, None, filter="ERROR", echo=errors.append)
+    assert len(errors) == 1 and "dag import failed" in errors[0]
+
+
+def test_logs_of_an_unknown_component_names_the_known_ones(deployed):
+    from airhost.errors import UsageError
+
+    with pytest.raises(UsageError, match="its components: standalone, utils"):
+        show_logs(deployed.project().environment("prod"), "webserver")
+
+
+def test_scale_a_component_and_reject_an_unknown_one(shop, run_cli):
+    shop.deploy("split")
+    result = run_cli("scale", "split", "scheduler=3", "--config", str(shop.root), "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["scheduler"]["desired"] == 3
+
+    result = run_cli("scale", "split", "worker=3", "--config", str(shop.root))
+    assert result.exit_code == 2
+    assert "no component worker" in result.stderr and "api-server" in result.stderr
+
+
+def test_park_at_zero_then_resume_the_counts_that_ran(shop, run_cli):
+    shop.deploy("split")
+    run_cli("scale", "split", "scheduler=3", "--config", str(shop.root))
+
+    parked = run_cli("scale", "split", "--to-zero", "--config", str(shop.root), "-o", "json")
+    assert {s["desired"] for s in json.loads(parked.stdout).values()} == {0}
+    assert environment_status(shop.project().environment("split"))["parked"] is True
+
+    resumed = run_cli("scale", "split", "--resume", "--config", str(shop.root), "-o", "json")
+    counts = {c: s["desired"] for c, s in json.loads(resumed.stdout).items()}
+    assert counts == {"api-server": 1, "scheduler": 3, "dag-processor": 1, "triggerer": 1}
+    assert environment_status(shop.project().environment("split"))["parked"] is False
+
+
+def test_parking_holds_autoscaling_at_zero_and_resume_restores_it(shop):
+    from airhost.ops.progress import Progress
+    from airhost.ops.scale import park, resume
+
+    shop.deploy("split")
+    aws = shop.aws("split")
+    # moto's CloudFormation does not create scalable targets: register the worker-like one by hand
+    target = f"service/{aws.facts.cluster}/{aws.facts.services['scheduler']}"
+    scaling = boto3.client("application-autoscaling")
+    scaling.register_scalable_target(ServiceNamespace="ecs", ResourceId=target,
+                                     ScalableDimension="ecs:service:DesiredCount",
+                                     MinCapacity=1, MaxCapacity=8)
+
+    def bounds() -> tuple[int, int]:
+        found = scaling.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[target])
+        return found["ScalableTargets"][0]["MinCapacity"], found["ScalableTargets"][0]["MaxCapacity"]
+
+    park(aws, Progress())
+    assert bounds() == (0, 0)
+    resume(aws, Progress())
+    assert bounds() == (1, 8)
+
+
+def test_following_logs_ends_quietly_on_ctrl_c(deployed):
+    from airhost.aws.session import Clock
+    from airhost.ops.environment import AwsEnvironment
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    env = deployed.project().environment("prod")
+    _log(deployed.aws().facts.log_group, "standalone/airflow/t1", ["scheduler heartbeat"])
+    lines: list[str] = []
+    aws = AwsEnvironment(env, clock=Clock(sleep=interrupt, poll_seconds=0))
+    assert show_logs(env, "standalone", follow=True, echo=lines.append, aws=aws) == 1
