@@ -1,6 +1,8 @@
-"""S3: empty and remove a bucket, every object version included (destroy --delete-data)."""
+"""S3: a DAG bundle's objects (list with digests, upload, delete), and removing a bucket whole."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from airhost.aws.errors import AwsApiError
 from airhost.aws.session import AwsSession
@@ -37,3 +39,20 @@ class Buckets:
                 return False
             raise
         return True
+
+    def digests(self, bucket: str, prefix: str) -> dict[str, str]:
+        """Key below ``prefix`` → MD5 of its content (the ETag of a single-part upload)."""
+        base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+        found: dict[str, str] = {}
+        for item in self.session.pages("s3", "list_objects_v2", "Contents", Bucket=bucket, Prefix=base):
+            relative = item["Key"][len(base):]
+            if relative and not relative.endswith("/"):
+                found[relative] = item.get("ETag", "").strip('"')
+        return found
+
+    def put_file(self, bucket: str, key: str, path: Path) -> None:
+        # Single-part upload of a DAG file, so the ETag stays the content's MD5 for the next diff.
+        self.session.call("s3", "put_object", Bucket=bucket, Key=key, Body=path.read_bytes())
+
+    def delete_key(self, bucket: str, key: str) -> None:
+        self.session.call("s3", "delete_object", Bucket=bucket, Key=key)

@@ -58,6 +58,11 @@ class Clock:
     poll_seconds: float = field(default_factory=_poll_seconds)
 
 
+def configured_region() -> str | None:
+    """The region boto3 would use on its own (AWS_REGION, AWS_DEFAULT_REGION, the profile)."""
+    return boto3.session.Session().region_name
+
+
 class AwsSession:
     """The AWS session of one environment: its region, lazily created clients, and call()."""
 

@@ -22,6 +22,12 @@ def _local(config_path: Path, environment: str | None) -> LocalEnvironment:
     return LocalEnvironment(project, env)
 
 
+def _require_ecs(env) -> None:
+    if env.target != "ecs":
+        raise UsageError(f"'dags push' to a {env.target} environment is not available",
+                         hint="airhost ships DAGs to local and ecs environments")
+
+
 def _report(message: str) -> None:
     stderr.print(escape(message))
 
@@ -46,10 +52,19 @@ def push(environment: str | None, config_path: Path, force: bool, no_wait: bool,
     Files removed from the DAG folder are removed from the bundle. Then Airflow is asked to
     re-parse, and the command waits until the new version is visible and says how long it took.
     """
-    from airhost.local.dags import push_local
+    project = project_from(config_path)
+    env = project.environment(environment, local_default=environment is None)
+    if env.is_local:
+        from airhost.local.dags import push_local
 
-    local = _local(config_path, environment)
-    result = push_local(local, force=force, wait=not no_wait, timeout=timeout, report=_report)
+        result = push_local(LocalEnvironment(project, env), force=force, wait=not no_wait,
+                            timeout=timeout, report=_report)
+    else:
+        from airhost.ops.dags import push_ecs
+
+        _require_ecs(env)
+        result = push_ecs(project, env, force=force, wait=not no_wait, timeout=timeout,
+                          report=_report)
 
     def table(data: dict) -> None:
         if data["seconds_to_visible"] is not None:
@@ -95,9 +110,11 @@ def list_dags(environment: str | None, config_path: Path, output: str) -> None:
 @output_option
 def check(environment: str | None, config_path: Path, output: str) -> None:
     """Import the DAGs with the environment's Airflow and report errors with file and line."""
-    from airhost.local.dags import check_local
+    from airhost.local.dags import check_with_environment_airflow
 
-    result = check_local(_local(config_path, environment), _report)
+    project = project_from(config_path)
+    env = project.environment(environment, local_default=environment is None)
+    result = check_with_environment_airflow(project, env, _report)
     data = {"dags": result.dags, "problems": [str(p) for p in result.problems], "ok": result.ok}
 
     def table(data: dict) -> None:

@@ -167,6 +167,9 @@ class DatabaseSettings(StrictModel):
     max_storage_gb: int | None = Field(None, ge=21, le=65536, description="storage autoscaling cap")
     multi_az: bool = False
     backup_days: int = Field(7, ge=1, le=35, description="automated backup retention in days")
+    keep_backups: int = Field(
+        10, ge=1, le=100,
+        description="backups airhost keeps (airhost backup, pre-upgrade): older ones are deleted")
     admin_security_group: str | None = Field(
         None, description="security group id allowed to reach the database, for admins"
     )
@@ -463,6 +466,26 @@ class LocalSettings(StrictModel):
     """The local target."""
 
     port: int = Field(8080, ge=1024, le=65535, description="API server port (next free one if busy)")
+    dag_bucket: str | None = Field(
+        None, description="read the DAG bundle from this S3 location (s3://bucket/prefix) instead of "
+                          "a local folder, to rehearse a cloud environment's bundle")
+
+    @field_validator("dag_bucket")
+    @classmethod
+    def _dag_bucket(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        match = re.match(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[A-Za-z0-9!_.*'()/-]*)?$", value)
+        if not match:
+            raise ValueError(f"'{value}' is not an S3 location like s3://my-bucket/dags")
+        return value.rstrip("/")
+
+    @property
+    def bucket_and_prefix(self) -> tuple[str, str] | None:
+        if not self.dag_bucket:
+            return None
+        bucket, _, prefix = self.dag_bucket.removeprefix("s3://").partition("/")
+        return bucket, prefix.strip("/")
 
 
 class LogsSettings(StrictModel):

@@ -49,3 +49,25 @@ class FolderDestination:
         while parent != self.folder and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
+
+
+class BucketDestination:
+    """A DAG bundle in S3: ``prefix/relative/path`` keys in ``bucket``, compared by MD5."""
+
+    def __init__(self, buckets, bucket: str, prefix: str) -> None:
+        self.buckets = buckets  # airhost.aws.s3.Buckets
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.description = f"s3://{bucket}/{self.prefix}" if self.prefix else f"s3://{bucket}"
+
+    def _key(self, relative: str) -> str:
+        return f"{self.prefix}/{relative}" if self.prefix else relative
+
+    def manifest(self) -> dict[str, str]:
+        return self.buckets.digests(self.bucket, self.prefix)
+
+    def upload(self, relative: str, source: Path) -> None:
+        self.buckets.put_file(self.bucket, self._key(relative), source)
+
+    def delete(self, relative: str) -> None:
+        self.buckets.delete_key(self.bucket, self._key(relative))

@@ -64,6 +64,25 @@ def apply_sync(source: Path, destination: Destination, report: Report) -> SyncPl
     return plan
 
 
+def push_checked(check: CheckResult, source: Path, destination: Destination, client, *,
+                 force: bool, timeout: float, report: Report) -> PushResult:
+    """Refuse broken DAGs, sync, then (with an API ``client``) wait until Airflow parsed the push."""
+    refuse_if_broken(check, force)
+    watcher = ParseWatcher(client) if client else None
+    before = watcher.snapshot() if watcher else {}
+    plan = apply_sync(source, destination, report)
+    result = PushResult(plan=plan, problems=[str(p) for p in check.problems])
+    if watcher and not plan.empty:
+        uploaded_at = client.server_time()
+        watcher.request_reparse(before, set(plan.changed))
+        expected = {dag_id for dag_id, file in check.dags.items() if file in set(plan.uploads)}
+        report("Waiting for Airflow to parse the new version")
+        seconds, seen = watcher.wait(before, expected, set(plan.deleted), uploaded_at, timeout)
+        result.seconds_to_visible = round(seconds, 2)
+        result.visible = seen
+    return result
+
+
 class ParseWatcher:
     """Watches DAGs through the REST API until a push is visible."""
 

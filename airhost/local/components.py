@@ -44,6 +44,7 @@ def dags_folder(env: Environment, paths: LocalPaths) -> Path:
 def local_site(env: Environment, paths: LocalPaths, secrets: LocalSecrets, ports: dict[str, int]) -> Site:
     """Where the local environment's Airflow runs."""
     broker = f"redis://127.0.0.1:{ports['redis']}/0" if "redis" in ports else None
+    bucket = env.local.bucket_and_prefix
     return Site(
         airflow_home=str(paths.airflow_home),
         dags_folder=str(dags_folder(env, paths)),
@@ -53,6 +54,9 @@ def local_site(env: Environment, paths: LocalPaths, secrets: LocalSecrets, ports
         log_folder=str(paths.task_logs),
         broker_url=broker,
         passwords_file=str(secrets.path("simple_auth_passwords.json")),
+        bundle_bucket=bucket[0] if bucket else None,
+        bundle_prefix=bucket[1] if bucket else "dags",
+        region=env.region,
     )
 
 

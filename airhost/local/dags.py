@@ -8,24 +8,52 @@ the DAGs are checked and pushed.
 from __future__ import annotations
 
 from airhost.dags.check import CheckResult, check_dags
-from airhost.dags.destinations import FolderDestination
-from airhost.dags.push import ParseWatcher, PushResult, Report, apply_sync, refuse_if_broken
+from airhost.dags.destinations import BucketDestination, Destination, FolderDestination
+from airhost.dags.push import ParseWatcher, PushResult, Report, push_checked, refuse_if_broken
+from airhost.config.loader import Project
+from airhost.config.models import Environment
 from airhost.errors import LocalError
+from airhost.local.paths import LocalPaths
 from airhost.local import python_env
 from airhost.local.environment import LocalEnvironment
 
 
-def check_local(local: LocalEnvironment, report: Report) -> CheckResult:
-    """Import the project's DAGs with the environment's Airflow (building its virtualenv if needed)."""
-    plan = python_env.install_plan(local.env, local.project.root)
-    if not python_env.is_current(local.paths, plan):
+def check_with_environment_airflow(project: Project, env: Environment, report: Report) -> CheckResult:
+    """Import the project's DAGs with the environment's Airflow version and requirements.
+
+    Uses the environment's virtualenv under .airhost/ (built first if needed, reused after), so a
+    cloud environment's DAGs are checked with exactly the Airflow its image runs.
+    """
+    paths = LocalPaths(project.root, env.name)
+    plan = python_env.install_plan(env, project.root)
+    if not python_env.is_current(paths, plan):
         report(f"Installing {plan.requirement} to check the DAGs with it")
-    python_env.ensure_virtualenv(local.paths, plan, report)
-    if not local.project_dags.is_dir():
-        raise LocalError(f"the DAG folder {local.project_dags} does not exist",
+    python_env.ensure_virtualenv(paths, plan, report)
+    folder = (project.root / env.dags.folder).resolve()
+    if not folder.is_dir():
+        raise LocalError(f"the DAG folder {folder} does not exist",
                          hint="create it or set dags.folder in airhost.yaml")
-    report(f"Checking {local.env.dags.folder}/ with Airflow {local.env.airflow.version}")
-    return check_dags(local.paths.venv / "bin" / "python", local.project_dags)
+    report(f"Checking {env.dags.folder}/ with Airflow {env.airflow.version}")
+    return check_dags(paths.venv / "bin" / "python", folder)
+
+
+def check_local(local: LocalEnvironment, report: Report) -> CheckResult:
+    return check_with_environment_airflow(local.project, local.env, report)
+
+
+def local_destination(local: LocalEnvironment) -> Destination:
+    """The local bundle folder, or the S3 location the environment rehearses with."""
+    located = local.env.local.bucket_and_prefix
+    if not located:
+        return FolderDestination(local.paths.bundle)
+    from airhost.aws.s3 import Buckets
+    from airhost.aws.session import AwsSession, configured_region
+
+    region = local.env.region or configured_region()
+    if not region:
+        raise LocalError("local.dag_bucket is set but no AWS region is known",
+                         hint="set region in airhost.yaml or AWS_DEFAULT_REGION")
+    return BucketDestination(Buckets(AwsSession(region)), *located)
 
 
 def push_local(local: LocalEnvironment, *, force: bool, wait: bool, timeout: float,
@@ -39,19 +67,8 @@ def push_local(local: LocalEnvironment, *, force: bool, wait: bool, timeout: flo
     check = check_local(local, report)
     refuse_if_broken(check, force)
     client = local.api_client() if wait else None
-    watcher = ParseWatcher(client) if client else None
-    before = watcher.snapshot() if watcher else {}
-    plan = apply_sync(local.project_dags, FolderDestination(local.paths.bundle), report)
-    result = PushResult(plan=plan, problems=[str(p) for p in check.problems])
-    if watcher and not plan.empty:
-        uploaded_at = client.server_time()
-        watcher.request_reparse(before, set(plan.changed))
-        expected = {dag_id for dag_id, file in check.dags.items() if file in set(plan.uploads)}
-        report("Waiting for Airflow to parse the new version")
-        seconds, seen = watcher.wait(before, expected, set(plan.deleted), uploaded_at, timeout)
-        result.seconds_to_visible = round(seconds, 2)
-        result.visible = seen
-    return result
+    return push_checked(check, local.project_dags, local_destination(local), client, force=force,
+                        timeout=timeout, report=report)
 
 
 def _last_line(text: str | None) -> str:

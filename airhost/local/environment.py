@@ -118,7 +118,8 @@ class LocalEnvironment:
             postgres.user if postgres else None,
             self._redis_command(ports) if self.uses_redis else None,
         )
-        if self.env.dags.source == "bundle" and not self.paths.bundle.exists():
+        publish = self.env.dags.source == "bundle" and not self.env.local.dag_bucket
+        if publish and not self.paths.bundle.exists():
             report(f"Publishing {self.env.dags.folder}/ to the local DAG bundle "
                    "(later changes ship with 'airhost dags push')")
             self.paths.bundle.mkdir(parents=True)

@@ -45,6 +45,8 @@ def airflow_extras(env: Environment) -> list[str]:
         extras.update({"celery", "redis"})
     if env.dags.source == "git":
         extras.add("git")
+    if not env.is_local or env.local.dag_bucket:
+        extras.add("amazon")  # the S3 DAG bundle, remote logs and the SSM secrets backend
     extras.update(env.airflow.extras)
     return sorted(extras)
 
