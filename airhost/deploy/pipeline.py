@@ -27,6 +27,7 @@ from airhost.errors import UsageError
 from airhost.ops.bootstrap import bootstrap
 from airhost.ops.environment import AwsEnvironment
 from airhost.ops.health import check_health
+from airhost.ops.image import pushed_image
 from airhost.ops.progress import Progress
 from airhost.plan.changeset import stack_parameters
 from airhost.render.stacks import Layer, StackTemplate
@@ -49,7 +50,8 @@ def deploy_environment(env: Environment, config_hash: str, progress: Progress, *
     for name, finding in lint_stacks(stacks, env.region or "us-east-1"):
         progress.warn(f"{name}: {finding}")
     aws = aws or AwsEnvironment(env)
-    _check_image(aws, stacks, image)
+    if image is None and env.ecs.image == "ecr":
+        image = pushed_image(aws)  # the one 'airhost image push' recorded, if any
     previous = read_release(aws) or {}
     progress.step(f"deploying {aws.label}")
     # Until one deploy has completed its bootstrap, no service may start before the migration.
@@ -113,23 +115,11 @@ def _parameters(stack: StackTemplate, results: list[StackResult], image: str | N
             parameters["Image"] = existing.parameters["Image"]
         else:
             raise UsageError(
-                f"stack {stack.name} runs the project's own image, and none was given",
-                hint="build and push it, then pass --image <repository-uri>:<tag>")
+                f"stack {stack.name} runs the project's own image, and none has been pushed: the "
+                "stacks before it are in place, its ECR repository included",
+                hint="run 'airhost image build ENV' and 'airhost image push ENV' (or pass --image), "
+                     "then deploy again")
     return parameters
-
-
-def _check_image(aws: AwsEnvironment, stacks: list[StackTemplate], image: str | None) -> None:
-    """Before any change: a stack running the project's own image needs one given or deployed."""
-    for stack in stacks:
-        declared = stack.template.get("Parameters", {}).get("Image")
-        if image or declared is None or "Default" in declared or "Image" in stack.parameters:
-            continue
-        existing = aws.cloudformation.describe(stack.name)
-        if existing is None or not existing.parameters.get("Image"):
-            raise UsageError(
-                f"environment {aws.env.name} runs the project's own image from its ECR repository, "
-                "and no image was given: nothing was deployed",
-                hint="build and push the image, then deploy with --image <repository-uri>:<tag>")
 
 
 def _wait_stable(aws: AwsEnvironment, progress: Progress) -> dict[str, dict]:

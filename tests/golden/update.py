@@ -61,6 +61,15 @@ def golden_files(stacks: list[StackTemplate]) -> dict[str, Any]:
     return files
 
 
+def golden_dockerfile(env: Environment, config_hash: str) -> str:
+    """The Dockerfile of an example environment (requirements present, no plugins)."""
+    from airhost import __version__
+    from airhost.render.dockerfile import image_inputs, render_dockerfile
+
+    inputs = image_inputs(env, has_requirements=True, has_plugins=False)
+    return render_dockerfile(env, inputs, config_hash).replace(f"airhost {__version__}", "airhost VERSION")
+
+
 def main() -> None:
     for example in ECS_EXAMPLES:
         shutil.rmtree(GOLDEN / example, ignore_errors=True)
@@ -69,6 +78,8 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for name, content in golden_files(stacks).items():
             (folder / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+        env, config_hash = example_environments()[key]
+        (folder / "Dockerfile").write_text(golden_dockerfile(env, config_hash), encoding="utf-8")
         print(f"wrote {folder.relative_to(ROOT)}")
 
 

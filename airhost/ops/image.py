@@ -1,0 +1,183 @@
+"""``image build`` and ``image push``: the project's Airflow image, built only when its inputs change.
+
+build: stage a build context under ``.airhost/<env>/image/`` holding exactly what the rendered
+Dockerfile copies → tag it ``<git commit>-<content hash>`` → ``docker build`` with the machine's
+Docker engine. push: log the Docker client in to the environment's ECR repository → tag → push →
+read the digest from ECR → record ``repository@digest`` in SSM, which ``deploy`` then runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from airhost.config.loader import Project
+from airhost.config.models import Environment
+from airhost.errors import AirhostError
+from airhost.local.paths import LocalPaths
+from airhost.render.dockerfile import image_inputs, render_dockerfile
+
+Report = Callable[[str], None]
+IMAGE_RECORD = "image"
+
+
+class DockerUnavailable(AirhostError):
+    """No Docker client, or no engine behind it."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class StagedImage:
+    name: str  # local repository name, e.g. shop-prod-airflow
+    tag: str
+    context: Path
+    dockerfile: Path
+    content_hash: str
+    git_commit: str | None
+
+    @property
+    def reference(self) -> str:
+        return f"{self.name}:{self.tag}"
+
+
+def git_commit(folder: Path) -> str | None:
+    """The short commit of the project's repository, ``-dirty`` when it has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "-C", str(folder), "rev-parse", "--short=12", "HEAD"],
+                              capture_output=True, text=True, check=False, timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain"],
+                               capture_output=True, text=True, check=False, timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return head.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def _copy(source: Path, target: Path) -> None:
+    if source.is_dir():
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def content_hash(context: Path) -> str:
+    """Digest of every file in the build context, names included: same inputs, same tag."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in context.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(context).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def stage(project: Project, env: Environment) -> StagedImage:
+    """Write the Dockerfile and a minimal build context; nothing outside them reaches the image."""
+    root = project.root
+    requirements = root / env.airflow.requirements if env.airflow.requirements else None
+    plugins = root / env.airflow.plugins if env.airflow.plugins else None
+    has_requirements = bool(requirements and requirements.is_file())
+    has_plugins = bool(plugins and plugins.is_dir() and any(plugins.iterdir()))
+    inputs = image_inputs(env, has_requirements=has_requirements, has_plugins=has_plugins)
+    context = LocalPaths(root, env.name).base / "image"
+    if context.exists():
+        shutil.rmtree(context)
+    context.mkdir(parents=True)
+    if inputs.requirements and requirements:
+        _copy(requirements, context / inputs.requirements)
+    if inputs.plugins and plugins:
+        _copy(plugins, context / inputs.plugins)
+    if inputs.dags:
+        _copy(root / env.dags.folder, context / inputs.dags)
+    dockerfile = context / "Dockerfile"
+    dockerfile.write_text(render_dockerfile(env, inputs, project.config_hash))
+    digest = content_hash(context)
+    commit = git_commit(root)
+    tag = f"{commit}-{digest[:12]}" if commit else digest[:12]
+    return StagedImage(f"{env.project}-{env.name}-airflow", tag, context, dockerfile, digest, commit)
+
+
+class Docker:
+    """The Docker command line: the seam between airhost and whatever engine the machine has."""
+
+    def __init__(self, binary: str | None = None) -> None:
+        self.binary = binary or shutil.which("docker")
+
+    def require_engine(self) -> None:
+        if not self.binary:
+            raise DockerUnavailable(
+                "cannot build the image: the docker command is not installed",
+                hint="install Docker (or Podman with its docker command), or use --dockerfile-only "
+                     "and build the written Dockerfile elsewhere")
+        probe = subprocess.run([self.binary, "info", "--format", "{{.ServerVersion}}"],
+                               capture_output=True, text=True, check=False)
+        if probe.returncode != 0:
+            reason = (probe.stderr.strip().splitlines() or ["no answer"])[-1]
+            raise DockerUnavailable(
+                f"cannot build the image: no Docker engine answers ({reason})",
+                hint="start Docker, or use --dockerfile-only and build the written Dockerfile "
+                     "where an engine runs")
+
+    def run(self, args: list[str], *, stdin: str | None = None, report: Report | None = None) -> str:
+        assert self.binary
+        process = subprocess.run([self.binary, *args], input=stdin, capture_output=True, text=True,
+                                 check=False)
+        if process.returncode != 0:
+            tail = "\n".join((process.stderr or process.stdout).strip().splitlines()[-8:])
+            raise AirhostError(f"'docker {args[0]}' failed (exit {process.returncode}):\n{tail}")
+        if report:
+            for line in process.stdout.strip().splitlines()[-3:]:
+                report(line)
+        return process.stdout
+
+
+def build(staged: StagedImage, docker: Docker, report: Report) -> None:
+    docker.require_engine()
+    report(f"Building {staged.reference}")
+    docker.run(["build", "--tag", staged.reference, str(staged.context)], report=report)
+
+
+def pushed_image(aws) -> str | None:
+    """The image last pushed for the environment (``repository@sha256:...``), from its SSM record."""
+    record = aws.parameters.get_json(aws.parameter_name(IMAGE_RECORD))
+    return record.get("image") if record else None
+
+
+def push(aws, staged: StagedImage, docker: Docker, report: Report) -> dict[str, str | None]:
+    """Push the built image to the environment's ECR repository; record and return it."""
+    from airhost.aws.ecr import Ecr
+    from airhost.aws.errors import NotDeployed
+
+    docker.require_engine()
+    data = aws.cloudformation.describe(aws.stack_name("data"))
+    outputs = data.outputs if data else {}
+    if not outputs.get("EcrRepositoryUri"):
+        raise NotDeployed(
+            f"environment {aws.env.name} has no ECR repository yet: its data stack is not deployed",
+            hint=f"run 'airhost deploy {aws.env.name}' first: it creates the repository and stops "
+                 "before the Airflow services until an image is pushed")
+    repository, name = outputs["EcrRepositoryUri"], outputs["EcrRepositoryName"]
+    ecr = Ecr(aws.session)
+    login = ecr.login()
+    report(f"Logging in to {login.registry}")
+    docker.run(["login", "--username", login.username, "--password-stdin", login.registry],
+               stdin=login.password)
+    remote = f"{repository}:{staged.tag}"
+    docker.run(["tag", staged.reference, remote])
+    report(f"Pushing {remote}")
+    docker.run(["push", remote], report=report)
+    digest = ecr.digest(name, staged.tag)
+    if not digest:
+        raise AirhostError(f"pushed {remote}, but ECR does not list it",
+                           hint="check the repository in the ECR console, then push again")
+    record: dict[str, str | None] = {"image": f"{repository}@{digest}", "tag": staged.tag,
+                                     "content_hash": staged.content_hash,
+                                     "git_commit": staged.git_commit}
+    aws.parameters.put_json(aws.parameter_name(IMAGE_RECORD), record,
+                            description="the image airhost deploys: last pushed by 'airhost image push'")
+    return record

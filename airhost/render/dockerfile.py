@@ -1,0 +1,65 @@
+"""The project's Airflow image: a Dockerfile on the official image, rendered from the config. Pure.
+
+The official ``apache/airflow:<version>-python<py>`` image is the base; the project adds its
+requirements (pip-installed with Airflow pinned, as the image's documentation asks, so a requirement
+can never move Airflow), its plugins, and — only with ``dags.source: image`` — its DAGs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from airhost import __version__
+from airhost.config.models import Environment
+from airhost.config.support import official_image
+
+AIRFLOW_HOME = "/opt/airflow"
+
+
+@dataclass(frozen=True)
+class ImageInputs:
+    """What the project has to put in the image (paths relative to the build context)."""
+
+    requirements: str | None  # e.g. "requirements.txt"
+    plugins: str | None  # e.g. "plugins"
+    dags: str | None  # e.g. "dags", only with dags.source image
+
+
+def image_inputs(env: Environment, *, has_requirements: bool, has_plugins: bool) -> ImageInputs:
+    return ImageInputs(
+        requirements="requirements.txt" if has_requirements else None,
+        plugins="plugins" if has_plugins else None,
+        dags="dags" if env.dags.source == "image" else None,
+    )
+
+
+def render_dockerfile(env: Environment, inputs: ImageInputs, config_hash: str) -> str:
+    """The Dockerfile text; the build context holds exactly the paths named in ``inputs``."""
+    airflow = "apache-airflow"
+    if env.airflow.extras:
+        airflow += f"[{','.join(sorted(env.airflow.extras))}]"
+    lines = [
+        f"# The Airflow image of {env.project}/{env.name}, rendered by airhost {__version__}.",
+        "# Rebuild with `airhost image build`; do not edit: changes belong in airhost.yaml.",
+        f"FROM {official_image(env.airflow.version, env.airflow.python)}",
+        "USER airflow",
+    ]
+    if inputs.requirements or env.airflow.extras:
+        install = ["pip", "install", "--no-cache-dir", f"{airflow}=={env.airflow.version}"]
+        if inputs.requirements:
+            lines.append(f"COPY --chown=airflow:0 {inputs.requirements} /tmp/requirements.txt")
+            install += ["--requirement", "/tmp/requirements.txt"]
+        lines.append("RUN " + json.dumps(install))
+    if inputs.plugins:
+        lines.append(f"COPY --chown=airflow:0 {inputs.plugins}/ {AIRFLOW_HOME}/plugins/")
+    if inputs.dags:
+        lines.append(f"COPY --chown=airflow:0 {inputs.dags}/ {AIRFLOW_HOME}/dags/")
+    labels = {
+        "org.opencontainers.image.title": f"{env.project}-{env.name}-airflow",
+        "org.opencontainers.image.base.name": official_image(env.airflow.version, env.airflow.python),
+        "airhost.airflow-version": env.airflow.version,
+        "airhost.config-hash": config_hash,
+    }
+    lines.append("LABEL " + " ".join(f"{key}={json.dumps(value)}" for key, value in labels.items()))
+    return "\n".join(lines) + "\n"
