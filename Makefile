@@ -42,8 +42,12 @@ test: $(BIN)/airhost $(CHECKOV_VENV)/bin/checkov system-deps
 test-fast: $(BIN)/airhost $(CHECKOV_VENV)/bin/checkov
 	AIRHOST_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest -m "not airflow"
 
-bench: $(BIN)/airhost system-deps
+bench: $(BIN)/airhost $(CHECKOV_VENV)/bin/checkov system-deps
 	$(BIN)/python bench/local_up.py
+	$(BIN)/python bench/dag_push.py
+	$(BIN)/python bench/throughput.py
+	AIRHOST_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python bench/render.py
+	$(BIN)/python bench/deploy.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) examples/*/.airhost

@@ -144,6 +144,11 @@ class CloudFormation:
                 return changes
             page = self._call("describe_change_set", ChangeSetName=change_set_id, NextToken=token)
 
+    def template(self, name: str) -> dict[str, Any]:
+        """The template the stack was last deployed with (what a rollback or restore re-applies)."""
+        body = self._call("get_template", StackName=name, TemplateStage="Original")["TemplateBody"]
+        return body if isinstance(body, dict) else json.loads(body)
+
     def execute_change_set(self, change_set_id: str) -> None:
         self._call("execute_change_set", ChangeSetName=change_set_id)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from airhost.aws.errors import AwsApiError, WaitTimeout
 from airhost.aws.session import AwsSession
@@ -15,6 +17,18 @@ class DatabaseState:
     engine_version: str
     instance_class: str
     deletion_protection: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    snapshot_id: str
+    instance_id: str
+    status: str
+    created: datetime | None
+    size_gb: int
+    engine_version: str
+    kind: str  # manual | automated
+    tags: dict[str, str]
 
 
 class Rds:
@@ -59,3 +73,39 @@ class Rds:
                                   hint="nothing was deleted; check the snapshot in the RDS console "
                                        "and run the command again")
             self.clock.sleep(self.clock.poll_seconds)
+
+    def snapshot(self, snapshot_id: str) -> Snapshot | None:
+        try:
+            found = self.session.call("rds", "describe_db_snapshots",
+                                      DBSnapshotIdentifier=snapshot_id)["DBSnapshots"]
+        except AwsApiError as error:
+            if error.code in ("DBSnapshotNotFound", "DBSnapshotNotFoundFault"):
+                return None
+            raise
+        return self._snapshot(found[0]) if found else None
+
+    def manual_snapshots(self) -> list[Snapshot]:
+        """Every manual snapshot in the region, with its tags (callers pick their own by tag)."""
+        return [self._snapshot(raw) for raw in self.session.pages(
+            "rds", "describe_db_snapshots", "DBSnapshots", SnapshotType="manual")]
+
+    def _snapshot(self, raw: dict[str, Any]) -> Snapshot:
+        tags = raw.get("TagList")
+        if tags is None:
+            listed = self.session.call("rds", "list_tags_for_resource",
+                                       ResourceName=raw["DBSnapshotArn"])
+            tags = listed.get("TagList", [])
+        return Snapshot(
+            snapshot_id=raw["DBSnapshotIdentifier"], instance_id=raw.get("DBInstanceIdentifier", ""),
+            status=raw.get("Status", "unknown"), created=raw.get("SnapshotCreateTime"),
+            size_gb=int(raw.get("AllocatedStorage", 0)), engine_version=raw.get("EngineVersion", ""),
+            kind=raw.get("SnapshotType", "manual"),
+            tags={tag["Key"]: tag["Value"] for tag in tags})
+
+    def delete_snapshot(self, snapshot_id: str) -> None:
+        self.session.call("rds", "delete_db_snapshot", DBSnapshotIdentifier=snapshot_id)
+
+    def delete_instance(self, instance_id: str, final_snapshot: str) -> None:
+        """Delete an instance after a final snapshot (RDS takes it before deleting)."""
+        self.session.call("rds", "delete_db_instance", DBInstanceIdentifier=instance_id,
+                          FinalDBSnapshotIdentifier=final_snapshot, DeleteAutomatedBackups=False)

@@ -547,7 +547,22 @@ class Environment(StrictModel):
             raise ValueError(
                 "executor celery needs ecs.topology split (workers run as their own service)"
             )
+        if self.target == "ecs" and executor == "celery":
+            self._ecs_celery_rules()
         return self
+
+    def _ecs_celery_rules(self) -> None:
+        if self.celery.broker == "redis":
+            raise ValueError(
+                "celery.broker redis is not available on ECS yet (airhost renders no ElastiCache): "
+                "use celery.broker: sqs"
+            )
+        if self.ecs.image == "official":
+            raise ValueError(
+                "executor celery on SQS needs Celery's SQS transport (pycurl), which the official "
+                "image lacks: set ecs.image: ecr and add 'celery[sqs]' to the requirements file, so "
+                "the project's image has it"
+            )
 
     def _ecs_network_rules(self) -> None:
         network, access = self.network, self.access

@@ -12,6 +12,10 @@
 4. if counts were held, update the airflow stack with the configured counts;
 5. wait until the services are stable; check health through the API server where reachable;
 6. record the release in SSM.
+
+When the release records another Airflow version than the config's, the deploy is an upgrade and
+takes ``airhost.deploy.upgrade``'s order instead (snapshot, stop, migrate with the new image, start,
+roll back on failure).
 """
 
 from __future__ import annotations
@@ -53,6 +57,14 @@ def deploy_environment(env: Environment, config_hash: str, progress: Progress, *
     if image is None and env.ecs.image == "ecr":
         image = pushed_image(aws)  # the one 'airhost image push' recorded, if any
     previous = read_release(aws) or {}
+    if previous.get("bootstrapped") and previous.get("airflow_version") not in (
+            None, env.airflow.version):
+        from airhost.deploy.upgrade import upgrade_environment
+
+        progress.detail(f"the release runs Airflow {previous['airflow_version']}, the config says "
+                        f"{env.airflow.version}: deploying as an upgrade")
+        return upgrade_environment(env, config_hash, progress, aws=aws, stacks=stacks,
+                                   confirm=confirm, image=image)
     progress.step(f"deploying {aws.label}")
     # Until one deploy has completed its bootstrap, no service may start before the migration.
     results, held = _deploy_stacks(aws, stacks, progress, confirm=confirm, image=image,

@@ -52,6 +52,8 @@ def local_site(env: Environment, paths: LocalPaths, secrets: LocalSecrets, ports
         api_host="127.0.0.1",
         api_port=ports["api"],
         log_folder=str(paths.task_logs),
+        log_server_port=ports.get("logs"),
+        trigger_log_server_port=ports.get("trigger_logs"),
         broker_url=broker,
         passwords_file=str(secrets.path("simple_auth_passwords.json")),
         bundle_bucket=bucket[0] if bucket else None,
@@ -95,9 +97,10 @@ def programs(env: Environment, paths: LocalPaths, env_files: dict[Component, Pat
         result.append(Program("redis", redis_command, extra={"priority": str(PRIORITY["redis"])}))
     for component in airflow_components(env):
         command = [str(paths.airflow_bin), *AIRFLOW_COMMANDS[component]]
-        # A Celery worker finishes running tasks on TERM (warm shutdown): give it time.
-        wait = 600 if component == "worker" else 30
+        # A Celery worker finishes running tasks on TERM (warm shutdown): give it time, and signal
+        # only its main process, which drains the pool.
+        worker = component == "worker"
         result.append(Program(component, command, environment_file=env_files[component],
-                              stop_wait_seconds=wait,
+                              stop_wait_seconds=600 if worker else 30, stop_as_group=not worker,
                               extra={"priority": str(PRIORITY[component])}))
     return result

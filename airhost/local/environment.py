@@ -152,24 +152,33 @@ class LocalEnvironment:
     def _choose_ports(self, running: bool, report: Report) -> dict[str, int]:
         state = self.paths.read_state()
         ports: dict[str, int] = dict(state.get("ports", {}))
-        wanted = {"api": self.env.local.port}
+        # "logs" and "trigger_logs": where the scheduler (or worker) and the triggerer serve live
+        # task logs. Airflow's defaults (8793, 8794) would be shared by every environment on the
+        # machine, so each environment gets its own.
+        wanted = {"api": self.env.local.port, "logs": ports.get("logs", 8793),
+                  "trigger_logs": ports.get("trigger_logs", 8794)}
         if self.embedded_database:
             wanted["postgres"] = ports.get("postgres", 5432)
         if self.uses_redis:
             wanted["redis"] = ports.get("redis", 6379)
+        taken: set[int] = set()
         for name, preferred in wanted.items():
             current = ports.get(name)
             if running and current:
+                taken.add(current)
                 continue  # ours: the components already hold it
             if name == "api" and current and current != preferred and port_is_free(preferred):
                 current = None  # the configured port is free again: go back to it
             candidate = current or preferred
-            if not port_is_free(candidate):
-                chosen = free_port(candidate + 1)
+            if candidate in taken or not port_is_free(candidate):
+                chosen = candidate + 1
+                while chosen in taken or not port_is_free(chosen):
+                    chosen = free_port(chosen + 1) if chosen not in taken else chosen + 1
                 if name == "api":
                     report(f"note: port {candidate} is busy; the API server uses {chosen} instead")
                 candidate = chosen
             ports[name] = candidate
+            taken.add(candidate)
         for stale in set(ports) - set(wanted):
             ports.pop(stale)
         state["ports"] = ports

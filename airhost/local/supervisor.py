@@ -36,6 +36,9 @@ class Program:
     user: str | None = None
     stop_signal: str = "TERM"
     stop_wait_seconds: int = 30
+    # TERM to the whole process group, or to the main process only (a Celery worker's pool children
+    # must not get it: the main process drains them, a warm shutdown). KILL always takes the group.
+    stop_as_group: bool = True
     directory: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -73,7 +76,7 @@ def render_config(paths: LocalPaths, programs: list[Program]) -> str:
             "startretries": "5",
             "stopsignal": program.stop_signal,
             "stopwaitsecs": str(program.stop_wait_seconds),
-            "stopasgroup": "true",
+            "stopasgroup": "true" if program.stop_as_group else "false",
             "killasgroup": "true",
             "redirect_stderr": "true",
             "stdout_logfile": str(paths.component_log(program.name)),
@@ -188,14 +191,18 @@ class Supervisor:
             return []
         return list(self._proxy().supervisor.getAllProcessInfo())
 
-    def shutdown(self, timeout: float = 120.0) -> None:
-        """Stop every program (in reverse start order) and the manager itself; wait for the end."""
+    def shutdown(self, timeout: float = 900.0) -> None:
+        """Stop every program and the manager itself; wait for the end.
+
+        supervisord's own shutdown stops one priority group at a time, highest first, and waits for
+        it (workers, then Airflow, then Redis and PostgreSQL), whereas ``stopAllProcesses`` signals
+        all at once and pulls the database from under a worker still finishing its tasks. The
+        default timeout covers a worker's warm shutdown (``stop_wait_seconds``) plus the rest.
+        """
         if not self.is_running():
             return
-        proxy = self._proxy()
-        proxy.supervisor.stopAllProcesses(True)
         try:
-            proxy.supervisor.shutdown()
+            self._proxy().supervisor.shutdown()
         except (OSError, xmlrpc.client.Error):
             pass
         deadline = time.monotonic() + timeout

@@ -92,6 +92,10 @@ class AwsEnvironment:
     def stacks(self) -> dict[Layer, Stack | None]:
         return {layer: self.cloudformation.describe(self.stack_name(layer)) for layer in DEPLOY_ORDER}
 
+    def refresh(self) -> None:
+        """Forget the facts read so far: the stacks changed (an upgrade, a restore)."""
+        self.__dict__.pop("facts", None)
+
     @cached_property
     def facts(self) -> Facts:
         """The deployed environment's facts; NotDeployed if its airflow stack is missing."""

@@ -176,6 +176,7 @@ def push(aws, staged: StagedImage, docker: Docker, report: Report) -> dict[str, 
         raise AirhostError(f"pushed {remote}, but ECR does not list it",
                            hint="check the repository in the ECR console, then push again")
     record: dict[str, str | None] = {"image": f"{repository}@{digest}", "tag": staged.tag,
+                                     "airflow_version": aws.env.airflow.version,
                                      "content_hash": staged.content_hash,
                                      "git_commit": staged.git_commit}
     aws.parameters.put_json(aws.parameter_name(IMAGE_RECORD), record,

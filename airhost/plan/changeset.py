@@ -37,9 +37,13 @@ def stack_parameters(stack: StackTemplate, outputs: Mapping[Layer, Mapping[str, 
     """The stack's parameter values: rendered ones, then inputs from earlier stacks' outputs.
 
     An input whose source stack is not deployed yet (a plan before the first deploy) keeps the
-    stack's current value when it has one.
+    stack's current value when it has one; so does every ``kept`` parameter (set by an operation
+    such as a restore, never by the config).
     """
     values = dict(stack.parameters)
+    for parameter in stack.kept:
+        if existing is not None and existing.parameters.get(parameter):
+            values[parameter] = existing.parameters[parameter]
     for parameter, (layer, output) in stack.inputs.items():
         source = outputs.get(layer)
         if source is not None and output in source:

@@ -56,6 +56,8 @@ class Site:
     api_port: int = 8080
     public_url: str | None = None  # how people reach the UI, when it differs from api_url
     log_folder: str | None = None
+    log_server_port: int | None = None  # where workers (LocalExecutor: the scheduler) serve live logs
+    trigger_log_server_port: int | None = None  # where the triggerer serves live logs
     remote_log_base: str | None = None  # s3://bucket/prefix for task logs
     bundle_bucket: str | None = None  # S3 bucket of the DAG bundle (source: bundle on cloud)
     bundle_prefix: str = "dags"
@@ -157,6 +159,10 @@ def _logging(env: Environment, site: Site) -> dict[str, str]:
     values: dict[str, str] = {}
     if site.log_folder:
         values[setting("logging", "base_log_folder")] = site.log_folder
+    if site.log_server_port:
+        values[setting("logging", "worker_log_server_port")] = str(site.log_server_port)
+    if site.trigger_log_server_port:
+        values[setting("logging", "trigger_log_server_port")] = str(site.trigger_log_server_port)
     if site.remote_log_base:
         values[setting("logging", "remote_logging")] = "True"
         values[setting("logging", "remote_base_log_folder")] = site.remote_log_base
@@ -182,7 +188,10 @@ def _executor(env: Environment, component: Component, site: Site) -> dict[str, s
     values: dict[str, str] = {}
     if env.airflow.executor == "celery":
         values[setting("celery", "worker_concurrency")] = str(env.workers.tasks_per_worker)
-        values[setting("celery", "worker_enable_remote_control")] = "True"
+        # Celery's remote control needs broadcast queues SQS does not have: off on SQS, where it
+        # would only try to create reply queues; on with Redis (``celery inspect`` works).
+        sqs = (site.broker_url or "").startswith("sqs")
+        values[setting("celery", "worker_enable_remote_control")] = _text(not sqs)
         if site.broker_url:
             values[setting("celery", "broker_url")] = site.broker_url
         for key, value in site.broker_options.items():

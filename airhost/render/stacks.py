@@ -25,6 +25,9 @@ class StackTemplate:
     inputs: dict[str, tuple[Layer, str]] = field(default_factory=dict)  # parameter → (layer, output)
     termination_protection: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    # Parameters an operation sets (a database restore): every later update passes the deployed
+    # value again, since the template default would undo the operation.
+    kept: tuple[str, ...] = ()
 
 
 def stack_name(project: str, environment: str, layer: Layer) -> str:

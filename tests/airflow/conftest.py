@@ -64,7 +64,11 @@ class Airflow:
         run = self.client.post(f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            run = self.client.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run['dag_run_id'])}")
+            try:
+                run = self.client.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run['dag_run_id'])}")
+            except OSError:  # an API server busy with many running tasks may miss one poll
+                time.sleep(1)
+                continue
             if run["state"] in ("success", "failed"):
                 return run
             time.sleep(1)

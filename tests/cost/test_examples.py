@@ -121,14 +121,15 @@ def test_split_celery_alb_multi_az(examples, table):
     database = H * T4G_SMALL_MULTI_AZ + 20 * GP3_MULTI_AZ  # backups 5 + 14 × 0.5 = 12 GB: free
     active = (fargate(1, 2, count=2) + fargate(1, 2, count=2)  # 2 api-servers, 2 schedulers
               + fargate(0.5, 2) + fargate(0.5, 1)  # dag-processor, triggerer; workers at min 0
-              + database + NAT_LINE + ALB_LINE + LOGS + BUCKETS + 1 * SQS + SECRETS)
+              + database + NAT_LINE + ALB_LINE + LOGS + BUCKETS + 1 * SQS + SECRETS
+              + 3 * ECR)  # Celery on SQS runs the project's image (3 GB in ECR)
     # scheduler 1 vCPU, default worker 2 vCPU → mw1.medium; at max: ceil(8 × 2 / 2) + ceil(2 × 4 / 2) = 12
     # workers, 11 beyond the included one. 2 schedulers and 2 web servers are included.
     mwaa = H * MWAA_MEDIUM + METADB_LINE + SHARED_WITH_MWAA
     _check(estimate(examples("ecs", "fg-split-alb"), table.region("eu-west-1")),
-           active=active,  # 280.86
-           parked=database + NAT_PARKED + ALB_PARKED + LOGS_PARKED + BUCKETS + SECRETS,  # 124.04
-           active_at_max=active + workers_at_max,  # 1,014.48
+           active=active,  # 281.16
+           parked=database + NAT_PARKED + ALB_PARKED + LOGS_PARKED + BUCKETS + SECRETS + 3 * ECR,  # 124.34
+           active_at_max=active + workers_at_max,  # 1,014.78
            mwaa_class="mw1.medium", mwaa=mwaa,  # 583.58
            mwaa_at_max=mwaa + 11 * H * MWAA_MEDIUM_WORKER)  # 1,466.88
 
@@ -163,12 +164,12 @@ def test_managed_instances_x86_celery_alb(examples, table):
     # a hair under one t3a.xlarge ($0.1647/h).
     instances = 2 * H * EC2_T3A_LARGE
     active = (instances * (1 + FEE) + 2 * 30 * EBS + DB_MICRO + NAT_LINE + ALB_LINE + LOGS + BUCKETS
-              + 1 * SQS + SECRETS)
+              + 1 * SQS + SECRETS + 3 * ECR)  # the project's image, for Celery's SQS transport
     # scheduler and worker 1 vCPU → mw1.small; workers 1 now (included), 4 at max: 3 extra.
     mwaa = H * MWAA_SMALL + METADB_LINE + SHARED_WITH_MWAA
     _check(estimate(examples("ecs", "mi-split-alb"), table.region("eu-west-1")),
-           active=active,  # 232.86
-           parked=DB_MICRO + NAT_PARKED + ALB_PARKED + LOGS_PARKED + BUCKETS + SECRETS,  # 82.95
+           active=active,  # 233.16
+           parked=DB_MICRO + NAT_PARKED + ALB_PARKED + LOGS_PARKED + BUCKETS + SECRETS + 3 * ECR,  # 83.25
            mwaa_class="mw1.small", mwaa=mwaa, mwaa_at_max=mwaa + 3 * H * MWAA_SMALL_WORKER)  # 401.08 / 521.53
 
 

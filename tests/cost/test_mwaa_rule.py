@@ -25,10 +25,10 @@ def size(cpu: int, memory: int) -> dict:
     ({"ecs": {"topology": "split", "sizes": {"scheduler": size(4096, 8192)}}}, "mw1.large"),
     ({"ecs": {"topology": "split", "sizes": {"scheduler": size(16384, 32768)}}}, "mw1.2xlarge"),
     # the default worker decides with Celery: workers.size first, then ecs.sizes.worker
-    ({"airflow": {"executor": "celery"}, "ecs": {"topology": "split"}}, "mw1.small"),
-    ({"airflow": {"executor": "celery"}, "ecs": {"topology": "split", "sizes": {"worker": size(2048, 4096)}}},
+    ({"airflow": {"executor": "celery"}, "ecs": {"topology": "split", "image": "ecr"}}, "mw1.small"),
+    ({"airflow": {"executor": "celery"}, "ecs": {"topology": "split", "image": "ecr", "sizes": {"worker": size(2048, 4096)}}},
      "mw1.medium"),
-    ({"airflow": {"executor": "celery"}, "ecs": {"topology": "split"},
+    ({"airflow": {"executor": "celery"}, "ecs": {"topology": "split", "image": "ecr"},
       "workers": {"size": size(8192, 16384)}}, "mw1.xlarge"),
     ({"airflow": {"executor": "ecs"}, "ecs": {"topology": "split", "sizes": {"worker": size(4096, 8192)}}},
      "mw1.large"),
@@ -43,7 +43,7 @@ def mwaa_lines(env: Environment, table) -> dict[str, dict]:
 
 
 def test_extra_workers_count_our_worker_vcpu_up_to_25(table):
-    env = ecs_env(airflow={"executor": "celery"}, ecs={"topology": "split"},
+    env = ecs_env(airflow={"executor": "celery"}, ecs={"topology": "split", "image": "ecr"},
                   workers={"min": 2, "max": 40, "queues": {"big": {"max": 3, "size": size(2048, 4096)}}})
     lines = mwaa_lines(env, table)
     extra = lines["MWAA additional workers"]

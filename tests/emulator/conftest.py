@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.emulator.moto_gaps import REGION, Emulator, start_emulator
+from tests.emulator import moto_scaling  # noqa: F401  (registers its models with moto)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -23,6 +23,15 @@ code, which talks to the server exactly as to AWS:
   following their dependencies, as AWS does): what it cannot delete is left behind, as the note on
   moto says, and the stack is deleted;
 * ``FilterLogEvents`` ignores ``logStreamNamePrefix``: the prefix is turned into the stream names;
+* an ``AWS::RDS::DBInstance`` changed by a stack update becomes nothing (moto has no update for it)
+  and ``DBSnapshotIdentifier`` is ignored: a new ``DBSnapshotIdentifier`` restores the snapshot into
+  a new instance, as CloudFormation's replacement does, and the old one is left (the template's
+  ``UpdateReplacePolicy: Retain``); any other change leaves the instance as it is. Resources that
+  depend on the replaced one (the database URL secret) are not updated by moto;
+* an ``AWS::ECS::TaskDefinition`` changed by a stack update is registered with its container
+  definitions' keys left in CloudFormation's PascalCase (no ``image`` any more), and the services
+  using it keep the old revision: the update registers the new revision as the create does and
+  moves the services that ran the old one to it, as CloudFormation's replacement does;
 * a failing stack never fails (moto applies or errors with HTTP 500): ``fail_next_execution`` makes
   the next change set of a stack end like AWS's — the resource's ``*_FAILED`` event with its reason,
   then ``ROLLBACK_COMPLETE`` (first create) or ``UPDATE_ROLLBACK_COMPLETE`` (update, the previous
@@ -34,6 +43,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 
 from moto.cloudformation import models as cfn_models
@@ -44,6 +54,7 @@ from moto.core.responses import ActionResult
 from moto.core.common_models import CloudFormationModel
 from moto.ecs import models as ecs_models
 from moto.logs import models as logs_models
+from moto.rds import models as rds_models
 from moto.logs import responses as logs_responses
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.server import ThreadedMotoServer
@@ -220,9 +231,45 @@ def _patch_log_filter() -> None:
     logs_responses.LogsResponse.filter_log_events = filter_log_events
 
 
+def _patch_database_updates() -> None:
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
+                                        account_id, region_name):
+        snapshot = cloudformation_json.get("Properties", {}).get("DBSnapshotIdentifier")
+        if not snapshot or getattr(original_resource, "restored_from", None) == snapshot:
+            return original_resource
+        backend = rds_models.rds_backends[account_id][region_name]
+        identifier = f"{new_resource_name}-{uuid.uuid4().hex[:8]}".lower().replace("_", "-")
+        database = backend.restore_db_instance_from_db_snapshot(
+            snapshot, {"db_instance_identifier": identifier})
+        database.restored_from = snapshot
+        return database
+
+    rds_models.DBInstance.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
+def _patch_task_definition_updates() -> None:
+    task_definition_cls = ecs_models.TaskDefinition
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
+                                        account_id, region_name):
+        replacement = task_definition_cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name)
+        if replacement.container_definitions == original_resource.container_definitions:
+            return original_resource
+        backend = ecs_models.ecs_backends[account_id][region_name]
+        for service in backend.services.values():
+            if service.task_definition == original_resource.arn:
+                service.task_definition = replacement.arn
+        return replacement
+
+    task_definition_cls.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
 def patch_moto(emulator: Emulator) -> None:
     """Fill every gap listed above (once per process)."""
     _patch_clean_json()
+    _patch_database_updates()
+    _patch_task_definition_updates()
     _patch_log_filter()
     _patch_resource_deletion()
     for cache in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsing.get_name_type_map):

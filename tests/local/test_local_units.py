@@ -81,9 +81,19 @@ def test_celery_adds_redis_and_a_worker(tmp_path):
     paths = LocalPaths(tmp_path, "local")
     files = {c: tmp_path / f"{c}.env" for c in ("api-server", "scheduler", "dag-processor", "triggerer",
                                                  "worker")}
-    names = [p.name for p in programs(env, paths, files, None, None, ["redis-server"])]
+    listed = programs(env, paths, files, None, None, ["redis-server"])
+    names = [p.name for p in listed]
     assert names == ["redis", "api-server", "scheduler", "dag-processor", "triggerer", "worker"]
     assert python_env.airflow_extras(env) == ["celery", "postgres", "redis"]
+    parser = configparser.RawConfigParser()
+    parser.read_string(render_config(paths, listed))
+    worker = parser["program:worker"]
+    # warm shutdown: TERM to Celery's main process only (it drains the pool), time to finish tasks
+    assert worker["stopasgroup"] == "false" and worker["killasgroup"] == "true"
+    assert int(worker["stopwaitsecs"]) >= 600
+    # stopped first, before the API server its tasks report to and the broker
+    assert int(worker["priority"]) > int(parser["program:api-server"]["priority"])
+    assert int(worker["priority"]) > int(parser["program:redis"]["priority"])
 
 
 def test_install_plan_pins_the_version_and_tracks_requirements(tmp_path):
@@ -137,3 +147,32 @@ def test_follow_yields_only_new_complete_lines(tmp_path):
     lines = list(follow({"scheduler": log}, stop=lambda: rounds["count"] >= 4, sleep=sleep))
     assert lines == [("scheduler", "first new"), ("scheduler", "second new")]
     assert last_lines(log, 1) == ["second new"]
+
+
+def test_celery_settings_reach_the_worker_with_redis_and_the_environments_own_log_port(tmp_path):
+    env = env_of({**BASE, "airflow": {"executor": "celery"}, "workers": {"tasks_per_worker": 4}}, tmp_path)
+    secrets = LocalSecrets(tmp_path / "s")
+    site = local_site(env, LocalPaths(tmp_path, "local"), secrets,
+                      {"api": 8080, "redis": 6380, "logs": 8795})
+    text = environment_file(env, "worker", site, secrets)
+    assert "AIRFLOW__CORE__EXECUTOR=CeleryExecutor" in text
+    assert "AIRFLOW__CELERY__BROKER_URL=redis://127.0.0.1:6380/0" in text
+    assert "AIRFLOW__CELERY__WORKER_CONCURRENCY=4" in text
+    assert "AIRFLOW__CELERY__WORKER_ENABLE_REMOTE_CONTROL=True" in text  # Redis has it: celery inspect
+    # not Airflow's shared default 8793: two environments on one machine would serve each other's logs
+    assert "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=8795" in text
+
+
+def test_every_port_an_environment_needs_is_distinct_even_on_airflow_default_log_ports(tmp_path):
+    from airhost.local.environment import LocalEnvironment
+
+    data = {"project": "shop", "environments": {"local": {"target": "local", "local": {"port": 8794}}}}
+    project = validate_project(data, {}, root=tmp_path, source="test")
+    local = LocalEnvironment(project, project.environment("local"))
+    ports = local._choose_ports(running=False, report=lambda _: None)
+    assert ports["api"] == 8794 or not port_is_free(8794)
+    assert len(set(ports.values())) == len(ports), ports
+    assert {"api", "logs", "trigger_logs", "postgres"} <= set(ports)
+    env_text = environment_file(local.env, "triggerer", local_site(local.env, local.paths, local.secrets, ports),
+                                local.secrets)
+    assert f"AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT={ports['trigger_logs']}" in env_text

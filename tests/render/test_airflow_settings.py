@@ -55,7 +55,7 @@ def test_local_environment_is_pinned():
 
 CLOUD = {"project": "shop", "environments": {"prod": {
     "target": "ecs", "region": "eu-west-1", "airflow": {"executor": "celery"},
-    "ecs": {"topology": "split"}, "workers": {"tasks_per_worker": 8}}}}
+    "ecs": {"topology": "split", "image": "ecr"}, "workers": {"tasks_per_worker": 8}}}}
 CLOUD_SITE = Site(airflow_home="/opt/airflow", dags_folder="/opt/airflow/dags",
                   api_url="http://api.shop-prod.local:8080", public_url="https://airflow.example.com",
                   remote_log_base="s3://shop-prod-logs/tasks", bundle_bucket="shop-prod-dags",

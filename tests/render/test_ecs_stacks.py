@@ -123,9 +123,14 @@ def test_database_is_private_encrypted_protected_and_snapshotted(examples):
     data = stack(examples["ecs/fg-split-alb"], "data")
     database = data.template["Resources"]["Database"]
     properties = database["Properties"]
-    assert properties["StorageEncrypted"] is True and properties["PubliclyAccessible"] is False
+    # encrypted when created; restored from a snapshot it inherits the snapshot's encryption
+    assert properties["StorageEncrypted"] == {"Fn::If": ["RestoredFromSnapshot", {"Ref": "AWS::NoValue"},
+                                                          True]}
+    assert properties["PubliclyAccessible"] is False
     assert properties["DeletionProtection"] is True
-    assert database["DeletionPolicy"] == database["UpdateReplacePolicy"] == "Snapshot"
+    # deleted: a final snapshot; replaced by a restore: kept until 'restore --cleanup'
+    assert database["DeletionPolicy"] == "Snapshot" and database["UpdateReplacePolicy"] == "Retain"
+    assert data.kept == ("DatabaseSnapshot",)
     assert properties["BackupRetentionPeriod"] == 14 and properties["MultiAZ"] is True
     assert properties["EngineVersion"] == "17"
     assert "{{resolve:secretsmanager:" in json.dumps(properties["MasterUserPassword"])

@@ -124,7 +124,7 @@ class Template:
 
     def stack(self, config_hash: str, *, parameters: dict[str, str] | None = None,
               inputs: dict[str, tuple[Layer, str]] | None = None,
-              termination_protection: bool = False) -> StackTemplate:
+              termination_protection: bool = False, kept: tuple[str, ...] = ()) -> StackTemplate:
         return StackTemplate(
             layer=self.layer,
             name=stack_name(self.env.project, self.env.name, self.layer),
@@ -133,6 +133,7 @@ class Template:
             inputs=dict(inputs or {}),
             termination_protection=termination_protection,
             tags=stack_tags(self.env, self.layer),
+            kept=kept,
         )
 
 

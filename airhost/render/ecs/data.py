@@ -13,6 +13,15 @@ Airflow renderer uses on every target. An RDS-managed master secret was not used
 every 7 days by default, and the composed URL (and every running component) would then go stale.
 The Fernet key gets the same treatment: Secrets Manager generates 43 URL-safe characters and the
 key secret appends the ``=`` padding Fernet's base64 needs.
+
+How a restore works. ``DatabaseSnapshot`` (default empty) names an RDS snapshot to create the
+database from; ``airhost restore`` sets it, CloudFormation then creates a new instance from the
+snapshot (``DBSnapshotIdentifier`` requires replacement) and points the URL secret at it. It is a
+``kept`` parameter: CloudFormation requires the same ``DBSnapshotIdentifier`` on every later update
+(leaving it out would create an empty database), so every deploy passes the deployed value again.
+The replaced instance is kept (``UpdateReplacePolicy: Retain``) until ``restore --cleanup``; with a
+snapshot, RDS takes the master user name, the database name and the encryption from it, so the
+template leaves those out.
 """
 
 from __future__ import annotations
@@ -20,12 +29,15 @@ from __future__ import annotations
 import json
 
 from airhost.config.models import Environment
-from airhost.render.ecs.common import Json, Template, get_att, policy_document, prefix, ref, sub, tags
+from airhost.render.ecs.common import (
+    NO_VALUE, Json, Template, get_att, if_, policy_document, prefix, ref, sub, tags,
+)
 from airhost.render.stacks import StackTemplate
 
 DATABASE_NAME = "airflow"
 DATABASE_USER = "airflow"
 DATABASE_PORT = 5432
+RESTORED = "RestoredFromSnapshot"
 BUNDLE_PREFIX = "dags"
 TASK_LOGS_PREFIX = "task-logs"
 
@@ -53,11 +65,16 @@ def render_data(env: Environment, config_hash: str) -> StackTemplate:
                        "private subnets for the database (network stack)")
     template.parameter("DatabaseSecurityGroupId", "AWS::EC2::SecurityGroup::Id",
                        "the database's security group (network stack)")
+    template.parameter("DatabaseSnapshot", "String",
+                       "RDS snapshot the database was restored from (set by airhost restore)",
+                       Default="", AllowedPattern="^$|^[a-zA-Z][a-zA-Z0-9:-]*$")
+    template.conditions[RESTORED] = {"Fn::Not": [{"Fn::Equals": [ref("DatabaseSnapshot"), ""]}]}
     _secrets(template, env)
     _database(template, env)
     _buckets(template, env)
     _repository(template, env)
-    return template.stack(config_hash, termination_protection=True, inputs={
+    return template.stack(config_hash, termination_protection=True, kept=("DatabaseSnapshot",),
+                          inputs={
         "PrivateSubnetIds": ("network", "PrivateSubnetIds"),
         "DatabaseSecurityGroupId": ("network", "DatabaseSecurityGroupId"),
     })
@@ -117,11 +134,13 @@ def _database(template: Template, env: Environment) -> None:
         "DBInstanceClass": database.instance_class,
         "AllocatedStorage": str(database.storage_gb),
         "StorageType": "gp3",
-        "StorageEncrypted": True,
+        "StorageEncrypted": if_(RESTORED, NO_VALUE, True),
         "MultiAZ": database.multi_az,
-        "DBName": DATABASE_NAME,
+        "DBName": if_(RESTORED, NO_VALUE, DATABASE_NAME),
+        "DBSnapshotIdentifier": if_(RESTORED, ref("DatabaseSnapshot"), NO_VALUE),
         "Port": str(DATABASE_PORT),
-        "MasterUsername": sub("{{resolve:secretsmanager:${DatabaseSecret}:SecretString:username}}"),
+        "MasterUsername": if_(RESTORED, NO_VALUE,
+                              sub("{{resolve:secretsmanager:${DatabaseSecret}:SecretString:username}}")),
         "MasterUserPassword": sub("{{resolve:secretsmanager:${DatabaseSecret}:SecretString:password}}"),
         "DBSubnetGroupName": ref("DatabaseSubnetGroup"),
         "VPCSecurityGroups": [ref("DatabaseSecurityGroupId")],
@@ -138,7 +157,7 @@ def _database(template: Template, env: Environment) -> None:
     if database.max_storage_gb:
         properties["MaxAllocatedStorage"] = database.max_storage_gb
     template.add("Database", "AWS::RDS::DBInstance", "Airflow's metadata database (RDS PostgreSQL)",
-                 properties, DeletionPolicy="Snapshot", UpdateReplacePolicy="Snapshot")
+                 properties, DeletionPolicy="Snapshot", UpdateReplacePolicy="Retain")
     template.output("DatabaseEndpoint", get_att("Database", "Endpoint.Address"), "database host name")
     template.output("DatabasePort", get_att("Database", "Endpoint.Port"), "database port")
     template.output("DatabaseName", DATABASE_NAME, "database name")

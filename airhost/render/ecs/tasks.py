@@ -148,6 +148,11 @@ def _log_configuration(env: Environment, stream: str) -> Json:
 def airflow_container(env: Environment, name: str, components: list[Component],
                       extra_secrets: list[Json] | None = None, command: list[str] | None = None) -> Json:
     environment, secrets = _environment(env, components)
+    if env.airflow.executor == "celery" and name.startswith("worker"):
+        # The image's dumb-init then signals only Celery's main process: a warm shutdown that lets
+        # running tasks finish, instead of SIGTERM to every task (see workers.py).
+        environment = sorted(environment + [{"Name": "DUMB_INIT_SETSID", "Value": "0"}],
+                             key=lambda item: item["Name"])
     container: Json = {
         "Name": CONTAINER, "Image": ref("Image"), "Essential": True,
         "Command": command or COMMANDS[name],

@@ -1,11 +1,39 @@
-"""Celery workers on ECS: a queue, a service and queue-driven autoscaling per worker group.
+"""Celery workers on ECS: a queue, a service and backlog-driven autoscaling per worker group.
 
 The broker is SQS: nothing to run or patch. Each group (the default queue, and each of
 ``workers.queues``) gets its SQS queue, named as Celery looks it up (``{project}-{env}-{queue}``),
-a service running ``celery worker`` on that queue, and scaling on the queue's backlog: messages
-waiting plus messages being worked on (Airflow acknowledges late, so a running task stays in flight).
-Workers needed = backlog / tasks_per_worker, between the group's min and max; an empty queue for ten
-minutes scales back to min — to zero when min is 0, so idle environments cost nothing for workers.
+a service running ``celery worker`` on that queue with its own task size, and its own scaling.
+
+Sizing: ``worker_sizing.desired_workers`` — ceil((queued + running) / tasks_per_worker) within the
+group's [min, max] — applied by an Application Auto Scaling step policy (ExactCapacity) built from the
+same function, triggered by a CloudWatch alarm on the group's backlog; after ten minutes with an empty
+queue a second policy returns the group to min, to zero when min is 0.
+
+Where the backlog comes from, and why: the SQS queue itself. With Celery on SQS the queue *is*
+Airflow's queue for that group: the executor sends every queued task instance there; a worker takes a
+message when it starts the task and, since Airflow acknowledges late (``task_acks_late``), deletes it
+only when the task ends. So ``ApproximateNumberOfMessagesVisible`` (queued, not yet taken) plus
+``ApproximateNumberOfMessagesNotVisible`` (taken: running, or prefetched by a worker about to run it)
+is queued + running for exactly that group, published by SQS into CloudWatch with nothing to run.
+Airflow's own StatsD gauges (``executor.queued_tasks``, ``executor.running_tasks``) were the other
+candidate, shipped by a CloudWatch agent sidecar beside the scheduler: they count the executor as a
+whole, not per Celery queue, so they cannot size a ``high-memory`` group apart from the default one,
+and they add an agent to run, configure and keep alive. Costs of the SQS path, said plainly: SQS
+publishes one data point per minute, so with a 60 s alarm period the scale-out decision comes about
+one to two minutes after a burst, not reliably within 60 s; and AWS documents that metrics of a queue
+idle for hours can take several minutes to resume, which slows the first scale-out from zero.
+
+Graceful shutdown: ECS stops a worker with SIGTERM and waits ``StopTimeout`` (120 s, Fargate's
+maximum) before SIGKILL. The official image's init (dumb-init) would forward SIGTERM to every process
+of the task, killing running tasks; ``DUMB_INIT_SETSID=0`` makes it signal only Celery's main
+process, which stops taking work and lets running tasks finish (warm shutdown). A task still running
+after 120 s is killed with its worker and its message reappears for another worker after the
+visibility timeout; Airflow's retries then apply.
+
+Image: Celery's SQS transport needs ``boto3`` and ``pycurl`` (``celery[sqs]``). The official image
+has boto3 (the Amazon provider) but not pycurl, so a Celery environment on ECS runs the project's
+image (``ecs.image: ecr``) with ``celery[sqs]`` in its requirements; the config says so when it
+is missing.
 """
 
 from __future__ import annotations
@@ -14,9 +42,9 @@ from airhost.config.models import Environment, WorkerQueue
 from airhost.render.ecs.common import Json, Template, get_att, prefix, ref, sub
 from airhost.render.ecs.services import camel, service
 from airhost.render.ecs.tasks import size_of, task_definition
+from airhost.render.ecs.worker_sizing import scale_out_steps
 
 DEFAULT_QUEUE = "default"
-MAX_STEPS = 10
 
 
 def worker_groups(env: Environment) -> dict[str, tuple[str, WorkerQueue]]:
@@ -64,16 +92,14 @@ def _scaling(template: Template, env: Environment, key: str, settings: WorkerQue
                      "ServiceNamespace": "ecs", "ScalableDimension": "ecs:service:DesiredCount",
                      "ResourceId": resource, "MinCapacity": settings.min, "MaxCapacity": settings.max})
     per_worker = settings.tasks_per_worker
-    steps = min(settings.max, MAX_STEPS)
     adjustments = []
-    for step in range(1, steps + 1):
-        adjustment: Json = {"MetricIntervalLowerBound": (step - 1) * per_worker,
-                            "ScalingAdjustment": step if step < steps else settings.max}
-        if step < steps:
-            adjustment["MetricIntervalUpperBound"] = step * per_worker
+    for step in scale_out_steps(per_worker, settings.min, settings.max):
+        adjustment: Json = {"MetricIntervalLowerBound": step.lower, "ScalingAdjustment": step.workers}
+        if step.upper is not None:
+            adjustment["MetricIntervalUpperBound"] = step.upper
         adjustments.append(adjustment)
     template.add(f"{key}ScaleOut", "AWS::ApplicationAutoScaling::ScalingPolicy",
-                 f"{key}: one worker per {per_worker} queued or running tasks", {
+                 f"{key}: ceil((queued + running) / {per_worker}) workers, within min..max", {
                      "PolicyName": f"{key}-backlog", "PolicyType": "StepScaling",
                      "ScalingTargetId": ref(f"{key}Scaling"),
                      "StepScalingPolicyConfiguration": {

@@ -1,0 +1,323 @@
+"""Upgrading Airflow on ECS in an order that keeps the previous release one step away.
+
+A plain stack update would roll the new image out while the database still has the old schema, and
+only then migrate. An upgrade (``airhost upgrade``, or a ``deploy`` whose Airflow version differs
+from the recorded release) goes instead:
+
+1. check the jump from the release's version to the target (``check_jump``): Airflow 3 only, no
+   downgrade (Airflow's own ``db downgrade`` exists, but going back here means restoring the
+   pre-upgrade snapshot), minor releases may be skipped (``airflow db migrate`` applies every
+   migration in between); a project image (``ecs.image: ecr``) needs the new image given; a
+   requirements file pinning ``apache-airflow`` to another version is refused;
+2. the network, data and access stacks, as a deploy does;
+3. a ``pre-upgrade`` snapshot of the database, waited for;
+4. stop: the airflow stack updated with the NEW template and image and every ``DesiredCount*``
+   at 0 — the old tasks stop, the new task definitions (utils included) exist, nothing new starts.
+   ECS cannot override a task's image, so this is how the migration gets the new image;
+5. migrate: ``airflow db migrate`` (and the admin user) as a one-off task of the new utils task
+   definition, its log streamed and exit code checked;
+6. start: the airflow stack with the configured counts; wait until stable; health where the API
+   server is reachable;
+7. record the release.
+
+On a failure in 4 CloudFormation has rolled the stack back: the previous release serves. On a
+failure in 5 or 6 the database may hold the new schema: the airflow stack gets its previous template
+and parameters back with the counts at 0, the pre-upgrade snapshot is restored (after confirmation,
+or at once with ``auto_restore``), then the previous counts start. A declined restore leaves the
+previous release stopped, so an old scheduler never runs on a new schema. Every failure ends in an
+``UpgradeFailed`` that says where each part stands.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from airhost.config.models import Environment
+from airhost.config.support import parse_airflow_version
+from airhost.deploy.pipeline import _deploy_stacks, _parameters, _wait_stable, render
+from airhost.deploy.release import read_release, record_release
+from airhost.deploy.stacks import deploy_stack
+from airhost.errors import Aborted, AirhostError, UsageError
+from airhost.ops.backup import switch_database, take_backup
+from airhost.ops.bootstrap import bootstrap
+from airhost.ops.environment import AwsEnvironment
+from airhost.ops.health import check_health
+from airhost.ops.progress import Progress
+from airhost.render.stacks import StackTemplate
+
+
+def pushed_image_for(aws: AwsEnvironment, version: str) -> str | None:
+    """The image 'airhost image push' recorded, when it was built for Airflow ``version``."""
+    from airhost.ops.image import IMAGE_RECORD
+
+    record = aws.parameters.get_json(aws.parameter_name(IMAGE_RECORD)) or {}
+    return record.get("image") if record.get("airflow_version") == version else None
+
+
+class UpgradeFailed(AirhostError):
+    """An upgrade step failed; ``account`` says where the services and the database stand."""
+
+    def __init__(self, message: str, *, account: list[str], hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.account = account
+
+    def __str__(self) -> str:
+        return super().__str__() + "".join(f"\n  - {line}" for line in self.account)
+
+
+def check_jump(current: str, target: str) -> list[str]:
+    """Notes about the jump from ``current`` to ``target``; UsageError when it is not supported."""
+    try:
+        old, new = parse_airflow_version(current), parse_airflow_version(target)
+    except ValueError as error:
+        raise UsageError(f"cannot upgrade from Airflow {current} to {target}: {error}") from None
+    if new < old:
+        raise UsageError(
+            f"Airflow {target} is older than the running {current}: airhost does not downgrade",
+            hint="to go back, restore the snapshot taken before the upgrade ('airhost backups' "
+                 "lists it, kind pre-upgrade) and set airflow.version back in airhost.yaml")
+    notes = []
+    if new[1] - old[1] > 1:
+        notes.append(f"skipping {new[1] - old[1] - 1} minor release(s): 'airflow db migrate' applies "
+                     "every migration in between; read the release notes of each for breaking "
+                     "changes")
+    if new[:2] != old[:2]:
+        notes.append("providers bundled with the official image move with it; pinned providers in "
+                     "requirements must support the new Airflow")
+    return notes
+
+
+def check_requirements(env: Environment, root: Path | None, target: str) -> None:
+    """Refuse a requirements file that pins apache-airflow to another version."""
+    if root is None or not env.airflow.requirements:
+        return
+    path = root / env.airflow.requirements
+    if not path.is_file():
+        return
+    for line in path.read_text(errors="replace").splitlines():
+        match = re.match(r"^\s*apache-airflow\s*==\s*([0-9.]+)\s*(#.*)?$", line)
+        if match and match.group(1) != target:
+            raise UsageError(f"{path.name} pins apache-airflow=={match.group(1)}, not {target}",
+                             hint="remove the pin (airhost installs the configured version) or "
+                                  "change it")
+
+
+def resolve_with_target(env: Environment, root: Path | None, target: str) -> str | None:
+    """Resolve Airflow ``target`` together with the project's requirements, as pip would install them.
+
+    Returns the resolver's explanation when no set of versions fits (e.g. a pinned provider that
+    needs an older Airflow), None when they fit or when there is nothing to check. Uses uv's
+    resolver for the image's Python; it reads the package index, so it needs the network.
+    """
+    if root is None or not env.airflow.requirements:
+        return None
+    path = root / env.airflow.requirements
+    lines = [line.strip() for line in path.read_text(errors="replace").splitlines()] if path.is_file() else []
+    if not any(line and not line.startswith("#") for line in lines):
+        return None
+    from airhost.local.python_env import airflow_extras, uv_binary
+
+    extras = ",".join(airflow_extras(env))
+    with tempfile.TemporaryDirectory(prefix="airhost-resolve-") as folder:
+        wanted = Path(folder) / "wanted.txt"
+        wanted.write_text(f"apache-airflow[{extras}]=={target}\n-r {path}\n")
+        try:
+            result = subprocess.run(
+                [uv_binary(), "pip", "compile", "--quiet", "--python-version", env.airflow.python,
+                 "--output-file", str(Path(folder) / "resolved.txt"), str(wanted)],
+                capture_output=True, text=True, timeout=300, check=False,
+                env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
+        except subprocess.TimeoutExpired:
+            return None
+    if result.returncode == 0:
+        return None
+    return result.stderr.strip() or result.stdout.strip() or f"exit {result.returncode}"
+
+
+def check_compatibility(env: Environment, root: Path | None, target: str) -> None:
+    """Refuse an upgrade whose Airflow cannot be installed with the project's requirements."""
+    conflict = resolve_with_target(env, root, target)
+    if conflict:
+        raise UsageError(
+            f"Airflow {target} cannot be installed together with {env.airflow.requirements}: "
+            f"nothing was changed\n{conflict}",
+            hint="loosen or update the pins named above (providers must support the new Airflow)")
+
+
+def describe_upgrade(env: Environment, aws: AwsEnvironment, *, image: str | None = None,
+                     root: Path | None = None) -> dict[str, Any]:
+    """What an upgrade of ``env`` would do; read-only."""
+    release = read_release(aws)
+    if not release or not release.get("bootstrapped"):
+        raise UsageError(f"environment {env.name} has no completed deploy to upgrade",
+                         hint=f"run 'airhost deploy {env.name}' first")
+    current, target = release.get("airflow_version", ""), env.airflow.version
+    if current == target:
+        return {"environment": env.name, "from": current, "to": target, "upgrade": False,
+                "notes": [f"{env.name} already runs Airflow {target}"], "steps": []}
+    notes = check_jump(current, target)
+    check_requirements(env, root, target)
+    check_compatibility(env, root, target)
+    if env.ecs.image == "ecr" and not image:
+        image = pushed_image_for(aws, target)
+    if env.ecs.image == "ecr" and not image:
+        raise UsageError(f"{env.name} runs the project's own image: the upgrade needs one built "
+                         f"for Airflow {target}",
+                         hint=f"set airflow.version to {target}, run 'airhost image build' and "
+                              "'airhost image push' (or pass --image)")
+    new_image = image or f"apache/airflow:{target}-python{env.airflow.python}"
+    return {
+        "environment": env.name, "from": current, "to": target, "upgrade": True, "notes": notes,
+        "image": {"from": release.get("image"), "to": new_image},
+        "steps": [
+            "deploy the network, data and access stacks (their changes, if any)",
+            f"snapshot the database (kind pre-upgrade, kept {env.database.keep_backups} deep)",
+            f"stop every service; register the task definitions of {new_image}",
+            f"run 'airflow db migrate' with {new_image}",
+            "start the services at their configured counts; wait until stable and healthy",
+            "record the release",
+            "on failure: previous task definitions back, the pre-upgrade snapshot restored "
+            "(asked, or --auto-restore), previous services started",
+        ],
+    }
+
+
+def upgrade_environment(env: Environment, config_hash: str, progress: Progress, *,
+                        aws: AwsEnvironment | None = None, stacks: list[StackTemplate] | None = None,
+                        confirm: bool = True, image: str | None = None, auto_restore: bool = False,
+                        root: Path | None = None) -> dict[str, Any]:
+    """Upgrade ``env`` to its configured Airflow version; the deploy summary plus ``upgrade``."""
+    aws = aws or AwsEnvironment(env)
+    plan = describe_upgrade(env, aws, image=image, root=root)
+    if not plan["upgrade"]:
+        raise UsageError(plan["notes"][0], hint="nothing to upgrade; 'airhost deploy' ships other changes")
+    for note in plan["notes"]:
+        progress.warn(note)
+    if confirm and not progress.confirm(
+            f"upgrade {env.name} from Airflow {plan['from']} to {plan['to']}? "
+            "Airflow stops during the migration"):
+        raise Aborted("not upgrading: declined", hint="nothing was changed")
+    stacks = render(env, config_hash) if stacks is None else stacks
+    airflow = next(stack for stack in stacks if stack.layer == "airflow")
+    progress.step(f"upgrading {aws.label}: Airflow {plan['from']} → {plan['to']}")
+    results, _ = _deploy_stacks(aws, [s for s in stacks if s.layer != "airflow"], progress,
+                                confirm=confirm, image=image, hold=False)
+    backup = take_backup(aws, progress, kind="pre-upgrade",
+                         note=f"before Airflow {plan['from']} to {plan['to']}")
+    existing = aws.cloudformation.require(airflow.name)
+    previous = _Previous(airflow, aws.cloudformation.template(airflow.name), dict(existing.parameters))
+    # the images are passed explicitly both ways: what runs never hangs on a template default
+    parameters = _parameters(airflow, results, image or plan["image"]["to"], existing)
+    run = _Run(aws, progress, plan, backup["snapshot"], previous, auto_restore)
+    run.stop_with_new_image(airflow, parameters)
+    steps = run.migrate()
+    results.append(run.start(airflow, parameters))
+    services = _wait_stable(aws, progress)
+    progress.step("recording the release")
+    release = record_release(aws, config_hash=config_hash, image=aws.facts.image,
+                             stacks={r.name: r.status for r in results}, bootstrapped=True)
+    return {"environment": env.name, "region": aws.session.region, "changed": True,
+            "stacks": [result.to_json() for result in results], "bootstrap": steps,
+            "services": services, "health": run.health, "release": release,
+            "url": aws.facts.url, "admin_secret": aws.facts.admin_secret,
+            "upgrade": {"from": plan["from"], "to": plan["to"], "snapshot": backup["snapshot"],
+                        "notes": plan["notes"]}}
+
+
+class _Previous:
+    """The airflow stack as it was before the upgrade: what a rollback puts back."""
+
+    def __init__(self, stack: StackTemplate, template: dict[str, Any], parameters: dict[str, str]):
+        self.stack = StackTemplate(layer="airflow", name=stack.name, template=template,
+                                   tags=stack.tags)
+        self.image = parameters.get("Image") or template.get("Parameters", {}).get(
+            "Image", {}).get("Default", "")
+        self.parameters = {**parameters, "Image": self.image} if self.image else parameters
+
+
+def _stopped(parameters: dict[str, str]) -> dict[str, str]:
+    return {key: "0" if key.startswith("DesiredCount") else value
+            for key, value in parameters.items()}
+
+
+class _Run:
+    """Steps 4 to 6 and, when one fails, the rollback and its account."""
+
+    def __init__(self, aws: AwsEnvironment, progress: Progress, plan: dict[str, Any], snapshot: str,
+                 previous: _Previous, auto_restore: bool) -> None:
+        self.aws, self.progress, self.plan = aws, progress, plan
+        self.snapshot, self.previous, self.auto_restore = snapshot, previous, auto_restore
+        self.health: dict[str, Any] = {}
+
+    def stop_with_new_image(self, airflow: StackTemplate, parameters: dict[str, str]) -> None:
+        self.progress.step("stopping the services and registering the new task definitions")
+        try:
+            deploy_stack(self.aws, airflow, _stopped(parameters), self.progress, confirm=False)
+        except AirhostError as error:
+            raise self._failed("stopping the services", error, [
+                f"airflow stack: rolled back by CloudFormation, the previous release "
+                f"({self.previous.image}) serves",
+                f"database: untouched (pre-upgrade snapshot {self.snapshot})"]) from None
+        self.aws.refresh()
+
+    def migrate(self) -> dict:
+        try:
+            return bootstrap(self.aws, self.progress)
+        except AirhostError as error:
+            raise self._rolled_back("migrating the database", error) from None
+
+    def start(self, airflow: StackTemplate, parameters: dict[str, str]):
+        self.progress.step(f"starting Airflow {self.plan['to']}")
+        try:
+            result = deploy_stack(self.aws, airflow, parameters, self.progress, confirm=False)
+            self.aws.refresh()
+            _wait_stable(self.aws, self.progress)
+            self.health = check_health(self.aws.facts.url)
+            if self.health["checked"] and not self.health["healthy"]:
+                raise UsageError(f"the API server is not healthy: {self.health['reason']} "
+                                 f"{self.health['components']}")
+        except AirhostError as error:
+            raise self._rolled_back(f"starting Airflow {self.plan['to']}", error) from None
+        return result
+
+    def _rolled_back(self, step: str, error: AirhostError) -> UpgradeFailed:
+        """Previous task definitions, stopped; the snapshot restored if allowed; then started."""
+        aws, progress, previous = self.aws, self.progress, self.previous
+        account: list[str] = []
+        progress.step(f"{step} failed: rolling back to the previous release ({previous.image})")
+        try:
+            deploy_stack(aws, previous.stack, _stopped(previous.parameters), progress, confirm=False)
+            aws.refresh()
+            restore = self.auto_restore or progress.confirm(
+                f"restore the pre-upgrade snapshot {self.snapshot}? The migration ran and the "
+                "database may hold the new schema")
+            if not restore:
+                account += [f"airflow stack: previous release ({previous.image}), services STOPPED: "
+                            "the database may hold the new schema",
+                            f"database: not restored — restore it with 'airhost restore "
+                            f"{aws.env.name} {self.snapshot}', or upgrade again"]
+                return self._failed(step, error, account)
+            switched = switch_database(aws, self.snapshot, progress)
+            account.append(f"database: restored from {self.snapshot} into {switched['instance']}; "
+                           f"the migrated one, {switched['previous_instance']}, is kept until "
+                           f"'airhost restore {aws.env.name} --cleanup'")
+            progress.step("starting the previous release")
+            deploy_stack(aws, previous.stack, previous.parameters, progress, confirm=False)
+            aws.refresh()
+            _wait_stable(aws, progress)
+            account.insert(0, f"airflow stack: previous release ({previous.image}) serving")
+        except AirhostError as second:
+            account.append(f"the rollback itself failed: {second}")
+            account.append(f"pre-upgrade snapshot: {self.snapshot}")
+        return self._failed(step, error, account)
+
+    def _failed(self, step: str, error: AirhostError, account: list[str]) -> UpgradeFailed:
+        return UpgradeFailed(
+            f"upgrade of {self.aws.env.name} to Airflow {self.plan['to']} failed while {step}: "
+            f"{error.message.removesuffix(': the services were not started')}", account=account + [f"release record: still Airflow {self.plan['from']}"],
+            hint="fix the cause (see the log above), then run the upgrade again")
