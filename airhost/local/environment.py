@@ -203,7 +203,7 @@ class LocalEnvironment:
         if not env_file.exists() or not self.paths.airflow_bin.exists():
             raise LocalError(f"environment '{self.env.name}' has not been set up yet",
                              hint=f"run 'airhost up {self.env.name}' first")
-        command = ["/bin/sh", "-c", f'set -a && . "$0" && exec "$@"', str(env_file),
+        command = ["/bin/sh", "-c", 'set -a && . "$0" && exec "$@"', str(env_file),
                    str(self.paths.airflow_bin), *args]
         if log_name:
             log = self.paths.component_log(log_name)
