@@ -8,24 +8,9 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from airhost.cli.output import config_option, emit, output_option, project_from, stderr, stdout
-from airhost.errors import UsageError
+from airhost.cli.output import (config_option, emit, output_option, project_from, require_ecs,
+                                stderr, stdout)
 from airhost.local.environment import LocalEnvironment
-
-
-def _local(config_path: Path, environment: str | None) -> LocalEnvironment:
-    project = project_from(config_path)
-    env = project.environment(environment, local_default=environment is None)
-    if not env.is_local:
-        raise UsageError(f"'dags' commands for a {env.target} environment are not available here",
-                         hint="this build ships DAGs to local environments")
-    return LocalEnvironment(project, env)
-
-
-def _require_ecs(env) -> None:
-    if env.target != "ecs":
-        raise UsageError(f"'dags push' to a {env.target} environment is not available",
-                         hint="airhost ships DAGs to local and ecs environments")
 
 
 def _report(message: str) -> None:
@@ -62,7 +47,7 @@ def push(environment: str | None, config_path: Path, force: bool, no_wait: bool,
     else:
         from airhost.ops.dags import push_ecs
 
-        _require_ecs(env)
+        require_ecs(env)
         result = push_ecs(project, env, force=force, wait=not no_wait, timeout=timeout,
                           report=_report)
 
@@ -84,9 +69,17 @@ def push(environment: str | None, config_path: Path, force: bool, no_wait: bool,
 @output_option
 def list_dags(environment: str | None, config_path: Path, output: str) -> None:
     """List the DAGs Airflow knows, their version and bundle, and any import errors."""
-    from airhost.local.dags import list_local
+    project = project_from(config_path)
+    env = project.environment(environment, local_default=environment is None)
+    if env.is_local:
+        from airhost.local.dags import list_local
 
-    data = list_local(_local(config_path, environment))
+        data = list_local(LocalEnvironment(project, env))
+    else:
+        from airhost.ops.dags import list_ecs
+
+        require_ecs(env)
+        data = list_ecs(env)
 
     def table(data: dict) -> None:
         grid = Table(show_edge=False, header_style="bold")

@@ -9,7 +9,8 @@ from typing import Any, Callable
 import click
 from rich.console import Console
 
-from airhost.config import Project, load_project
+from airhost.config import Environment, Project, load_project
+from airhost.errors import UsageError
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 stdout = Console(highlight=False, soft_wrap=True)
@@ -26,6 +27,13 @@ output_option = click.option(
 
 def project_from(config_path: Path) -> Project:
     return load_project(config_path)
+
+
+def require_ecs(env: Environment) -> None:
+    """Cloud commands reach ECS environments; other cloud targets are not operated yet."""
+    if env.target != "ecs":
+        raise UsageError(f"environment '{env.name}' has target {env.target}",
+                         hint="airhost operates local and ecs environments today")
 
 
 def emit(data: Any, output: str, table: Callable[[Any], None]) -> None:

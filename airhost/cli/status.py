@@ -8,7 +8,8 @@ import click
 from rich.table import Table
 
 from airhost.cli.local import LocalEnvironment
-from airhost.cli.output import config_option, emit, output_option, project_from, stdout
+from airhost.cli.output import (config_option, emit, output_option, project_from, require_ecs,
+                                stdout)
 from airhost.errors import UsageError
 from airhost.local.logs import follow as follow_logs
 from airhost.local.logs import last_lines
@@ -55,7 +56,7 @@ def status(environment: str | None, config_path: Path, output: str, show_passwor
     if not env.is_local:
         from airhost.ops.status import environment_status, format_status
 
-        _require_ecs(env)
+        require_ecs(env)
         emit(environment_status(env, show_password=show_password), output,
              lambda data: stdout.print(format_status(data)))
         return
@@ -64,12 +65,6 @@ def status(environment: str | None, config_path: Path, output: str, show_passwor
     if show_password:
         data["password"] = local.admin_password()
     emit(data, output, print_local_status)
-
-
-def _require_ecs(env) -> None:
-    if env.target != "ecs":
-        raise UsageError(f"environment '{env.name}' has target {env.target}",
-                         hint="airhost operates local and ecs environments today")
 
 
 @click.command()
@@ -94,7 +89,7 @@ def logs(environment: str | None, component: str | None, config_path: Path, foll
     if not env.is_local:
         from airhost.ops.logs import show_logs
 
-        _require_ecs(env)
+        require_ecs(env)
         show_logs(env, component, since=since, follow=follow, filter=pattern, echo=click.echo)
         return
     local = LocalEnvironment(project, env)

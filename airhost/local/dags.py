@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from airhost.dags.check import CheckResult, check_dags
 from airhost.dags.destinations import BucketDestination, Destination, FolderDestination
-from airhost.dags.push import ParseWatcher, PushResult, Report, push_checked, refuse_if_broken
+from airhost.dags.listing import list_dags
+from airhost.dags.push import PushResult, Report, push_checked, refuse_if_broken
 from airhost.config.loader import Project
 from airhost.config.models import Environment
 from airhost.errors import LocalError
@@ -71,29 +72,6 @@ def push_local(local: LocalEnvironment, *, force: bool, wait: bool, timeout: flo
                         timeout=timeout, report=report)
 
 
-def _last_line(text: str | None) -> str:
-    lines = (text or "").strip().splitlines()
-    return lines[-1] if lines else ""
-
-
 def list_local(local: LocalEnvironment) -> dict:
-    """DAGs Airflow knows with their latest version, and the current import errors."""
-    client = local.api_client()
-    dags = ParseWatcher(client).snapshot()
-    listed = []
-    for dag_id, dag in sorted(dags.items()):
-        versions = client.get(f"/api/v2/dags/{dag_id}/dagVersions?order_by=-version_number&limit=1")
-        latest = (versions.get("dag_versions") or [{}])[0]
-        listed.append({
-            "dag_id": dag_id, "file": dag.get("relative_fileloc"), "paused": dag.get("is_paused"),
-            "stale": dag.get("is_stale"), "version": latest.get("version_number"),
-            "bundle": dag.get("bundle_name"), "bundle_version": dag.get("bundle_version"),
-            "last_parsed": dag.get("last_parsed_time"),
-        })
-    errors = client.get("/api/v2/importErrors?limit=100")["import_errors"]
-    return {
-        "environment": local.env.name,
-        "dags": listed,
-        "import_errors": [{"file": e.get("filename"), "error": _last_line(e.get("stack_trace"))}
-                          for e in errors],
-    }
+    """DAGs the local environment's Airflow knows, with versions and import errors."""
+    return list_dags(local.api_client(), local.env.name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from airhost.config.loader import Project
 from airhost.config.models import Environment
 from airhost.dags.destinations import BucketDestination
+from airhost.dags.listing import list_dags
 from airhost.dags.push import PushResult, Report, push_checked, refuse_if_broken
 from airhost.errors import AirhostError
 from airhost.local.dags import check_with_environment_airflow
@@ -52,3 +53,16 @@ def push_ecs(project: Project, env: Environment, *, force: bool, wait: bool, tim
     destination = BucketDestination(aws.buckets, bucket, BUNDLE_PREFIX)
     return push_checked(check, (project.root / env.dags.folder).resolve(), destination, client,
                         force=force, timeout=timeout, report=report)
+
+
+def list_ecs(env: Environment, *, aws: AwsEnvironment | None = None) -> dict:
+    """DAGs of an ECS environment through its API server, when this machine can reach it."""
+    aws = aws or AwsEnvironment(env)
+    client = api_client(aws)
+    if client is None:
+        raise AirhostError(
+            f"cannot list the DAGs of {env.name}: its API server is not reachable from here "
+            f"(access {env.access.mode})",
+            hint=f"run 'airhost run {env.name} -- dags list' (and 'dags list-import-errors') as a "
+                 "one-off task, or reach the API through the VPC")
+    return list_dags(client, env.name)

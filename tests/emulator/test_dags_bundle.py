@@ -43,6 +43,9 @@ def test_push_to_an_ecs_environment_uploads_only_changes(emulator, write_project
     assert first.exit_code == 0, first.stderr
     assert json.loads(first.stdout)["sync"]["added"] == ["example_pipeline.py", "helpers.py"]
     assert "not reachable from here" in first.stderr  # private access: no waiting, said plainly
+    listed = run_cli("dags", "list", "prod", "--config", str(root))
+    assert listed.exit_code == 1 and "API server is not reachable from here" in listed.stderr
+    assert "airhost run prod -- dags list" in listed.stderr
     before = _objects(bucket, "dags/")
     assert set(before) == {"dags/example_pipeline.py", "dags/helpers.py"}
 
