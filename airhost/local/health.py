@@ -18,11 +18,16 @@ HEALTH_PATH = "/api/v2/monitor/health"
 HEALTH_PARTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
 
 
+def fetch_health(base_url: str, timeout: float) -> dict[str, Any]:
+    """The API server's health document; URLError, OSError or ValueError when it does not answer."""
+    with urllib.request.urlopen(base_url.rstrip("/") + HEALTH_PATH, timeout=timeout) as response:
+        return json.loads(response.read().decode("utf-8") or "{}")
+
+
 def read_health(base_url: str, timeout: float = 3.0) -> dict[str, str]:
     """Each part's status ('healthy', 'unhealthy', 'unknown'); all 'unreachable' if no answer."""
     try:
-        with urllib.request.urlopen(base_url.rstrip("/") + HEALTH_PATH, timeout=timeout) as response:
-            body = json.loads(response.read())
+        body = fetch_health(base_url, timeout)
     except (urllib.error.URLError, OSError, ValueError):
         return {"api_server": "unreachable", **{part: "unknown" for part in HEALTH_PARTS}}
     result = {"api_server": "healthy"}

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import urllib.error
-import urllib.request
 from typing import Any
 
-HEALTH_PATH = "/api/v2/monitor/health"
+from airhost.local.health import HEALTH_PATH, fetch_health
 
 
 def check_health(url: str | None, *, timeout: float = 5.0) -> dict[str, Any]:
@@ -17,8 +15,7 @@ def check_health(url: str | None, *, timeout: float = 5.0) -> dict[str, Any]:
                 "reason": "the API server is private: reach it through the VPC (or tailscale)"}
     target = url.rstrip("/") + HEALTH_PATH
     try:
-        with urllib.request.urlopen(target, timeout=timeout) as response:  # noqa: S310 (https URL)
-            body = json.loads(response.read().decode("utf-8") or "{}")
+        body = fetch_health(url, timeout)
     except (urllib.error.URLError, OSError, ValueError) as error:
         return {"checked": True, "healthy": False, "components": {},
                 "reason": f"{target} did not answer: {error}"}
