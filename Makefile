@@ -46,6 +46,7 @@ bench: $(BIN)/airhost $(CHECKOV_VENV)/bin/checkov system-deps
 	$(BIN)/python bench/local_up.py
 	$(BIN)/python bench/dag_push.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/scale_signal.py
 	AIRHOST_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python bench/render.py
 	$(BIN)/python bench/deploy.py
 

@@ -20,6 +20,7 @@ from airhost.config.infrastructure import (  # noqa: F401
 from airhost.config.sections import (  # noqa: F401
     AirflowSettings, CelerySettings, DagsSettings, GitDags, LocalSettings, LogsSettings, WorkerQueue,
     WorkersSettings)
+from airhost.config.support import parse_airflow_version
 
 
 # The sections an environment inherits from the top level of the file.
@@ -86,9 +87,21 @@ class Environment(StrictModel):
             )
         if self.ecs.image == "official":
             raise ValueError(
-                "executor celery on SQS needs Celery's SQS transport (pycurl), which the official "
-                "image lacks: set ecs.image: ecr and add 'celery[sqs]' to the requirements file, so "
-                "the project's image has it"
+                "executor celery on ECS needs packages the official image lacks (Celery's SQS "
+                "transport, Airflow's DogStatsD client for the queue metrics workers scale on): "
+                "set ecs.image: ecr; `airhost image build` adds them to the project's image"
+            )
+        if parse_airflow_version(self.airflow.version)[:2] < (3, 2):
+            raise ValueError(
+                f"executor celery on ECS needs Airflow 3.2 or later (airflow.version is "
+                f"{self.airflow.version}): worker groups scale on the per-queue ti.queued and "
+                "ti.running gauges Airflow emits since 3.2"
+            )
+        if self.network.nat == "none" and not self.network.vpc_id:
+            raise ValueError(
+                "executor celery on ECS with network.nat none: the CloudWatch agent that carries "
+                "the queue metrics comes from the public ECR gallery, which needs a way out; "
+                "use network.nat gateway (or an existing VPC with its own egress)"
             )
 
     def _ecs_network_rules(self) -> None:

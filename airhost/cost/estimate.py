@@ -35,6 +35,8 @@ class Assumptions:
     database_daily_change_gb: float = 0.5  # what each daily backup adds
     ecr_gb: float = 3.0  # image versions kept in ECR (ecs.image: ecr only)
     ecs_task_hours: float = 100.0  # task-instance hours the ECS executor runs (executor ecs only)
+    queued_task_hours: float = 1000.0  # hours tasks spend queued or running (Celery on ECS only):
+    # each publishes its own two gauges to CloudWatch meanwhile
 
     def describe(self) -> dict[str, float]:
         return asdict(self)
@@ -214,6 +216,8 @@ def _services(env: Environment, prices: RegionPrices, assumed: Assumptions, fact
         sqs = assumed.sqs_million_requests * prices.get("sqs", "million_requests")
         lines.append(Line("Celery queues (SQS)", f"{facts.queues} queues, {assumed.sqs_million_requests:g} "
                           "million requests (assumed)", sqs, 0.0))
+    if facts.queues:
+        lines.append(_queue_metrics(env, prices, assumed, facts))
     secrets = facts.secrets * prices.get("secrets_manager", "secret_month")
     lines.append(Line("secrets (Secrets Manager)", f"{facts.secrets} secrets", secrets, secrets))
     if env.ecs.image == "ecr":
@@ -222,10 +226,33 @@ def _services(env: Environment, prices: RegionPrices, assumed: Assumptions, fact
     return lines
 
 
+DOGSTATSD_TELEMETRY_METRICS = 11  # the DogStatsD client's own counters, published with the gauges
+
+
+def _queue_metrics(env: Environment, prices: RegionPrices, assumed: Assumptions, facts: Rendered) -> Line:
+    """Each worker group's backlog: two 10 s metrics, a high-resolution scale-out alarm and a
+    standard idle alarm; the client's telemetry counters; each task's own two series while it is
+    queued or running (metric-hours); each scheduler's CloudWatch agent publishing every 10 s.
+    Parked, the schedulers are stopped, nothing is published, and only the alarms are billed."""
+    def cloudwatch(key: str) -> float:
+        return prices.get("cloudwatch", key)
+
+    metrics = 2 * facts.queues + DOGSTATSD_TELEMETRY_METRICS
+    task_metric_months = 2 * assumed.queued_task_hours / prices.hours_per_month
+    publishes = env.ecs.schedulers * prices.hours_per_month * 3600 / 10
+    alarms = facts.queues * (cloudwatch("high_resolution_alarm_month") + cloudwatch("alarm_month"))
+    monthly = ((metrics + task_metric_months) * cloudwatch("metric_month") + alarms
+               + publishes / 1000 * cloudwatch("thousand_requests"))
+    return Line("queue metrics (CloudWatch)",
+                f"{metrics} metrics at 10 s, per-task series for {assumed.queued_task_hours:g} task-hours "
+                f"(assumed), {2 * facts.queues} alarms, {env.ecs.schedulers} "
+                f"agent{'s' if env.ecs.schedulers > 1 else ''} publishing every 10 s", monthly, alarms)
+
+
 def _notes(env: Environment, prices: RegionPrices, facts: Rendered) -> list[str]:
     notes = list(prices.notes)
     notes.append("Not estimated: data transfer out of AWS and between AZs, Container Insights metrics, "
-                 "CloudWatch alarms, API requests to S3 and Secrets Manager, the short utils tasks "
+                 "CloudWatch alarms other than the worker groups', API requests to S3 and Secrets Manager, the short utils tasks "
                  "(migrations, one-off commands).")
     notes.append("MWAA column: the MWAA environment plus the network, logs and buckets it would need "
                  "as well; MWAA includes its database, queue, web server access and workers' compute.")

@@ -121,11 +121,13 @@ def resolve_with_target(env: Environment, root: Path | None, target: str) -> str
     if not any(line and not line.startswith("#") for line in lines):
         return None
     from airhost.local.python_env import airflow_extras, uv_binary
+    from airhost.render.dockerfile import config_packages
 
     extras = ",".join(airflow_extras(env))
     with tempfile.TemporaryDirectory(prefix="airhost-resolve-") as folder:
         wanted = Path(folder) / "wanted.txt"
-        wanted.write_text(f"apache-airflow[{extras}]=={target}\n-r {path}\n")
+        packages = "".join(f"{package}\n" for package in config_packages(env))  # as the image has them
+        wanted.write_text(f"apache-airflow[{extras}]=={target}\n{packages}-r {path}\n")
         try:
             result = subprocess.run(
                 [uv_binary(), "pip", "compile", "--quiet", "--python-version", env.airflow.python,

@@ -35,6 +35,13 @@ LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 GIT_BUNDLE = "airflow.providers.git.bundles.git.GitDagBundle"
 BUNDLE_NAME = "dags"
 
+# Airflow's own gauges of the work each Celery queue holds: task instances queued (sent to the
+# queue, not yet started) and running, tagged with their queue (and DAG and task). The scheduler
+# counts them in the metadata database every ``TI_METRICS_INTERVAL`` seconds (stock: 30).
+STATSD_PREFIX = "airflow"
+BACKLOG_GAUGES = ("ti.queued", "ti.running")
+TI_METRICS_INTERVAL = 5
+
 # Secret name → the Airflow variable it fills. Targets know how to store and inject each name.
 SECRET_SETTINGS = {
     "database_url": "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
@@ -68,6 +75,7 @@ class Site:
     extra_secrets: dict[str, str] = field(default_factory=dict)  # variable → secret name
     broker_options: dict[str, str] = field(default_factory=dict)  # [celery_broker_transport_options]
     ecs_executor: dict[str, str] = field(default_factory=dict)  # [aws_ecs_executor], executor ecs only
+    statsd_address: str | None = None  # host:port of a DogStatsD listener for the backlog gauges
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ def render_airflow_env(env: Environment, component: Component, site: Site) -> Ai
     values.update(_logging(env, site))
     values.update(_secrets_backend(env, site))
     values.update(_executor(env, component, site))
+    values.update(_metrics(site))
     values.update(_user_settings(env))
     secrets = {variable: name for name, variable in SECRET_SETTINGS.items()}
     secrets.update(site.extra_secrets)
@@ -202,6 +211,24 @@ def _executor(env: Environment, component: Component, site: Site) -> dict[str, s
     if site.region:
         values["AWS_DEFAULT_REGION"] = site.region
     return values
+
+
+def _metrics(site: Site) -> dict[str, str]:
+    """StatsD with DogStatsD tags (the queue a task is on is a tag), only the backlog gauges."""
+    if not site.statsd_address:
+        return {}
+    host, _, port = site.statsd_address.rpartition(":")
+    allow = ",".join("^" + gauge.replace(".", "\\.") + "$" for gauge in BACKLOG_GAUGES)
+    return {
+        setting("metrics", "statsd_on"): "True",
+        setting("metrics", "statsd_datadog_enabled"): "True",
+        setting("metrics", "statsd_host"): host,
+        setting("metrics", "statsd_port"): port,
+        setting("metrics", "statsd_prefix"): STATSD_PREFIX,
+        setting("metrics", "metrics_allow_list"): allow,
+        setting("metrics", "legacy_names_on"): "False",
+        setting("scheduler", "ti_metrics_interval"): str(TI_METRICS_INTERVAL),
+    }
 
 
 def _user_settings(env: Environment) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 The official ``apache/airflow:<version>-python<py>`` image is the base; the project adds its
 requirements (pip-installed with Airflow pinned, as the image's documentation asks, so a requirement
-can never move Airflow), its plugins, and — only with ``dags.source: image`` — its DAGs.
+can never move Airflow), its plugins, and — only with ``dags.source: image`` — its DAGs. Packages
+airhost's own rendered configuration relies on (``config_packages``) are added with them.
 """
 
 from __future__ import annotations
@@ -34,6 +35,15 @@ def image_inputs(env: Environment, *, has_requirements: bool, has_plugins: bool)
     )
 
 
+def config_packages(env: Environment) -> list[str]:
+    """What the rendered configuration needs beyond the official image, with why."""
+    if env.target == "ecs" and env.airflow.executor == "celery":
+        # Celery's SQS transport needs pycurl; Airflow's DogStatsD client sends the tagged
+        # backlog gauges the worker groups scale on (see render/ecs/backlog.py).
+        return ["celery[sqs]", "datadog"]
+    return []
+
+
 def render_dockerfile(env: Environment, inputs: ImageInputs, config_hash: str) -> str:
     """The Dockerfile text; the build context holds exactly the paths named in ``inputs``."""
     airflow = "apache-airflow"
@@ -45,8 +55,9 @@ def render_dockerfile(env: Environment, inputs: ImageInputs, config_hash: str) -
         f"FROM {official_image(env.airflow.version, env.airflow.python)}",
         "USER airflow",
     ]
-    if inputs.requirements or env.airflow.extras:
-        install = ["pip", "install", "--no-cache-dir", f"{airflow}=={env.airflow.version}"]
+    packages = config_packages(env)
+    if inputs.requirements or env.airflow.extras or packages:
+        install = ["pip", "install", "--no-cache-dir", f"{airflow}=={env.airflow.version}", *packages]
         if inputs.requirements:
             lines.append(f"COPY --chown=airflow:0 {inputs.requirements} /tmp/requirements.txt")
             install += ["--requirement", "/tmp/requirements.txt"]

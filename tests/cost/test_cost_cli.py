@@ -20,10 +20,10 @@ def test_table_shows_lines_totals_date_region_and_savings(run_cli):
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     for text in ("compute: api-server", "database (RDS PostgreSQL)", "NAT gateway", "load balancer (ALB)",
-                 "MWAA environment mw1.medium", "total", "$281.16", "$124.34", "$583.58"):
+                 "MWAA environment mw1.medium", "total", "$292.54", "$125.14", "$583.58"):
         assert text in out, text
     assert "eu-west-1, dated 2026-11-22" in out
-    assert "saves $302.42 a month" in out and "Every worker at its max all month: $1,014.78" in out
+    assert "saves $291.04 a month" in out and "Every worker at its max all month: $1,026.16" in out
 
 
 def test_json_has_our_total_and_mwaas(run_cli):

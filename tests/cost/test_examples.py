@@ -5,6 +5,12 @@ against the shipped table first, so a price change fails here, loudly, before an
 total is then the arithmetic a reader can redo: 730 hours a month, default assumptions (5 GB of
 logs, 10 GB in S3, 20 GB through the NAT gateway or endpoints, 1 LCU, 1 million SQS requests, a
 5 GB database, 3 GB in ECR, 100 ECS-executor task-hours).
+
+Celery environments add each worker group's queue metrics: two custom metrics published every
+10 s, a high-resolution scale-out alarm and a standard idle alarm; the DogStatsD client's 11
+telemetry counters; each task's own two series for 1,000 assumed task-hours (queued or running);
+each scheduler's CloudWatch agent calling PutMetricData every 10 s (262,800 calls a month). Parked,
+only the alarms remain.
 """
 
 from __future__ import annotations
@@ -34,6 +40,15 @@ FEE = 0.12  # Managed Instances management fee, share of the instance price
 MWAA_MICRO, MWAA_SMALL, MWAA_MEDIUM = 0.25, 0.49, 0.74
 MWAA_SMALL_WORKER, MWAA_MEDIUM_WORKER = 0.055, 0.11
 METADB = 0.10
+METRIC, ALARM, HIGH_RES_ALARM, THOUSAND_CALLS = 0.30, 0.10, 0.30, 0.01  # CloudWatch
+
+
+def queue_metrics(groups: int, schedulers: int) -> tuple[float, float]:
+    """(running, parked) cost of the worker groups' backlog metrics."""
+    alarms = groups * (HIGH_RES_ALARM + ALARM)
+    calls = schedulers * H * 3600 / 10
+    metrics = 2 * groups + 11 + 2 * 1000 / H  # + telemetry counters + per-task metric-months
+    return metrics * METRIC + alarms + calls / 1000 * THOUSAND_CALLS, alarms
 
 # Lines every example shares (default assumptions)
 SECRETS = 7 * SECRET  # the data stack renders 7 secrets (database, URL, Fernet seed and key, JWT, API key, admin)
@@ -76,6 +91,9 @@ def test_unit_prices_are_the_tables(table):
     assert prices.get("sqs", "million_requests") == SQS
     assert prices.get("secrets_manager", "secret_month") == SECRET
     assert prices.get("ecr", "gb_month") == ECR
+    assert [prices.get("cloudwatch", key) for key in (
+        "metric_month", "alarm_month", "high_resolution_alarm_month", "thousand_requests")] == [
+        METRIC, ALARM, HIGH_RES_ALARM, THOUSAND_CALLS]
     assert [prices.get("ec2", "instance_hour", name) for name in ("t4g.medium", "t4g.large", "t3a.large")] == [
         EC2_T4G_MEDIUM, EC2_T4G_LARGE, EC2_T3A_LARGE]
     assert prices.get("ec2", "ebs_gp3_gb_month") == EBS
@@ -119,17 +137,19 @@ def test_split_celery_alb_multi_az(examples, table):
     workers_at_max = (fargate(2, 4, count=8)  # default queue: up to 8 × 2 vCPU / 4 GiB
                       + fargate(4, 16, count=2))  # heavy queue: up to 2 × 4 vCPU / 16 GiB
     database = H * T4G_SMALL_MULTI_AZ + 20 * GP3_MULTI_AZ  # backups 5 + 14 × 0.5 = 12 GB: free
+    metrics, metrics_parked = queue_metrics(groups=2, schedulers=2)  # 11.38 / 0.80
     active = (fargate(1, 2, count=2) + fargate(1, 2, count=2)  # 2 api-servers, 2 schedulers
               + fargate(0.5, 2) + fargate(0.5, 1)  # dag-processor, triggerer; workers at min 0
-              + database + NAT_LINE + ALB_LINE + LOGS + BUCKETS + 1 * SQS + SECRETS
+              + database + NAT_LINE + ALB_LINE + LOGS + BUCKETS + 1 * SQS + metrics + SECRETS
               + 3 * ECR)  # Celery on SQS runs the project's image (3 GB in ECR)
     # scheduler 1 vCPU, default worker 2 vCPU → mw1.medium; at max: ceil(8 × 2 / 2) + ceil(2 × 4 / 2) = 12
     # workers, 11 beyond the included one. 2 schedulers and 2 web servers are included.
     mwaa = H * MWAA_MEDIUM + METADB_LINE + SHARED_WITH_MWAA
     _check(estimate(examples("ecs", "fg-split-alb"), table.region("eu-west-1")),
-           active=active,  # 281.16
-           parked=database + NAT_PARKED + ALB_PARKED + LOGS_PARKED + BUCKETS + SECRETS + 3 * ECR,  # 124.34
-           active_at_max=active + workers_at_max,  # 1,014.78
+           active=active,  # 292.54
+           parked=(database + NAT_PARKED + ALB_PARKED + LOGS_PARKED + BUCKETS + metrics_parked + SECRETS
+                   + 3 * ECR),  # 125.14
+           active_at_max=active + workers_at_max,  # 1,026.16
            mwaa_class="mw1.medium", mwaa=mwaa,  # 583.58
            mwaa_at_max=mwaa + 11 * H * MWAA_MEDIUM_WORKER)  # 1,466.88
 
@@ -163,13 +183,15 @@ def test_managed_instances_x86_celery_alb(examples, table):
     # [worker, api-server] and [scheduler, dag-processor, triggerer] → 2 instances, $0.1646/h,
     # a hair under one t3a.xlarge ($0.1647/h).
     instances = 2 * H * EC2_T3A_LARGE
+    metrics, metrics_parked = queue_metrics(groups=1, schedulers=1)  # 7.75 / 0.40
     active = (instances * (1 + FEE) + 2 * 30 * EBS + DB_MICRO + NAT_LINE + ALB_LINE + LOGS + BUCKETS
-              + 1 * SQS + SECRETS + 3 * ECR)  # the project's image, for Celery's SQS transport
+              + 1 * SQS + metrics + SECRETS + 3 * ECR)  # the project's image, for Celery
     # scheduler and worker 1 vCPU → mw1.small; workers 1 now (included), 4 at max: 3 extra.
     mwaa = H * MWAA_SMALL + METADB_LINE + SHARED_WITH_MWAA
     _check(estimate(examples("ecs", "mi-split-alb"), table.region("eu-west-1")),
-           active=active,  # 233.16
-           parked=DB_MICRO + NAT_PARKED + ALB_PARKED + LOGS_PARKED + BUCKETS + SECRETS + 3 * ECR,  # 83.25
+           active=active,  # 240.91
+           parked=(DB_MICRO + NAT_PARKED + ALB_PARKED + LOGS_PARKED + BUCKETS + metrics_parked + SECRETS
+                   + 3 * ECR),  # 83.65
            mwaa_class="mw1.small", mwaa=mwaa, mwaa_at_max=mwaa + 3 * H * MWAA_SMALL_WORKER)  # 401.08 / 521.53
 
 

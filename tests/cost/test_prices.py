@@ -18,7 +18,9 @@ FIGURES = [
     ("vpc_endpoint", "hour_per_az"), ("vpc_endpoint", "gb_processed"), ("alb", "hour"), ("alb", "lcu_hour"),
     ("public_ipv4_hour",), ("cloudwatch_logs", "ingest_gb"), ("cloudwatch_logs", "storage_gb_month"),
     ("s3", "standard_gb_month"), ("sqs", "million_requests"), ("secrets_manager", "secret_month"),
-    ("ecr", "gb_month"), ("mwaa", "metadb_gb_month"),
+    ("ecr", "gb_month"), ("mwaa", "metadb_gb_month"), ("cloudwatch", "metric_month"),
+    ("cloudwatch", "alarm_month"), ("cloudwatch", "high_resolution_alarm_month"),
+    ("cloudwatch", "thousand_requests"),
 ]
 MWAA_CLASSES = ["mw1.micro", "mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge"]
 

@@ -64,3 +64,18 @@ def test_each_worker_group_scales_between_its_bounds_on_its_backlog(emulator, wr
         assert steps[0]["ScalingAdjustment"] == desired_workers(1, per_worker, minimum, maximum)
         idle = next(p for name, p in policies.items() if name.endswith("-idle"))
         assert idle["StepScalingPolicyConfiguration"]["StepAdjustments"][0]["ScalingAdjustment"] == minimum
+
+    # each group's alarms watch its own queue's backlog in the environment's namespace and invoke
+    # its policies: a high-resolution one to scale out, a standard one to return to min
+    cloudwatch = boto3.client("cloudwatch")
+    alarms = cloudwatch.describe_alarms()["MetricAlarms"]
+    arns = {p["PolicyName"]: p["PolicyARN"] for p in scaling.describe_scaling_policies(
+        ServiceNamespace="ecs")["ScalingPolicies"]}
+    for group, queue in {"Worker": "default", "WorkerHighMemory": "high-memory"}.items():
+        for suffix, policy, period in (("backlog", "ScaleOut", 10), ("idle", "ScaleIn", 60)):
+            alarm = next(a for a in alarms if a["AlarmActions"] == [arns[f"{group}-{suffix}"]])
+            stats = [m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m]
+            assert {s["Metric"]["MetricName"] for s in stats} == {"airflow.ti.queued", "airflow.ti.running"}
+            assert {s["Metric"]["Namespace"] for s in stats} == {"airhost/shop-prod"}
+            assert all(s["Metric"]["Dimensions"] == [{"Name": "queue", "Value": queue}] for s in stats)
+            assert {s["Period"] for s in stats} == {period}, (group, policy)

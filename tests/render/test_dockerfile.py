@@ -43,3 +43,13 @@ def test_airflow_stays_pinned_when_requirements_are_installed():
     bare = env_of({})
     assert "RUN" not in render_dockerfile(bare, image_inputs(bare, has_requirements=False,
                                                               has_plugins=False), "h")
+
+
+def test_a_celery_image_gets_the_sqs_transport_and_the_statsd_client_without_any_requirement():
+    celery = env_of({"airflow": {"executor": "celery"}, "ecs": {"topology": "split", "image": "ecr"}})
+    text = render_dockerfile(celery, image_inputs(celery, has_requirements=False, has_plugins=False), "h")
+    install = next(line for line in text.splitlines() if line.startswith("RUN "))
+    assert '"apache-airflow==3.3.2", "celery[sqs]", "datadog"' in install
+    local = env_of({})
+    assert "datadog" not in render_dockerfile(local, image_inputs(local, has_requirements=True,
+                                                                  has_plugins=False), "h")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -105,14 +106,72 @@ def test_each_queue_gets_its_own_group_size_and_scaling_between_min_and_max():
         assert idle["StepAdjustments"] == [{"MetricIntervalUpperBound": 0, "ScalingAdjustment": minimum}]
 
 
-def test_scale_out_is_decided_on_the_queue_backlog_each_minute():
+def _alarm_metrics(alarm: dict) -> dict[str, dict]:
+    return {m["Id"]: m for m in alarm["Metrics"]}
+
+
+def test_scale_out_is_decided_on_each_queues_own_backlog_every_ten_seconds():
     resources = render(**CELERY)["Resources"]
-    alarm = resources["WorkerBacklogAlarm"]["Properties"]
-    assert (alarm["EvaluationPeriods"], alarm["Threshold"]) == (1, 0)
-    assert alarm["AlarmActions"] == [{"Ref": "WorkerScaleOut"}]
-    names = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
-    assert names == {"ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible"}
-    assert all(m["MetricStat"]["Period"] == 60 for m in alarm["Metrics"] if "MetricStat" in m)
+    for key, queue in {"Worker": "default", "WorkerHighMemory": "high-memory"}.items():
+        alarm = resources[f"{key}BacklogAlarm"]["Properties"]
+        assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"], alarm["Threshold"]) == (1, 1, 0)
+        assert alarm["AlarmActions"] == [{"Ref": f"{key}ScaleOut"}]
+        metrics = _alarm_metrics(alarm)
+        for id_, name in {"queued": "airflow.ti.queued", "running": "airflow.ti.running"}.items():
+            stat = metrics[id_]["MetricStat"]
+            assert stat["Metric"] == {"Namespace": "airhost/shop-prod", "MetricName": name,
+                                      "Dimensions": [{"Name": "queue", "Value": queue}]}
+            assert (stat["Period"], stat["Stat"]) == (10, "Sum")  # high resolution: the queue's total
+        assert metrics["backlog"]["Expression"] == "FILL(queued, 0) + FILL(running, 0)"
+        assert metrics["backlog"]["ReturnData"] is True
+        idle = resources[f"{key}IdleAlarm"]["Properties"]
+        assert idle["AlarmActions"] == [{"Ref": f"{key}ScaleIn"}]
+        assert (idle["EvaluationPeriods"], idle["TreatMissingData"]) == (10, "breaching")
+        assert {m["MetricStat"]["Period"] for m in idle["Metrics"] if "MetricStat" in m} == {60}
+
+
+def test_with_several_schedulers_the_backlog_counts_each_task_once():
+    resources = render(**{**CELERY, "ecs": {"topology": "split", "image": "ecr", "schedulers": 2}})["Resources"]
+    backlog = _alarm_metrics(resources["WorkerBacklogAlarm"]["Properties"])["backlog"]
+    # every scheduler's agent publishes the same database counts
+    assert backlog["Expression"] == "(FILL(queued, 0) + FILL(running, 0)) / 2"
+
+
+def _environment(container: dict) -> dict[str, str]:
+    return {item["Name"]: item["Value"] for item in container["Environment"]}
+
+
+def test_the_scheduler_sends_its_queue_gauges_to_a_cloudwatch_agent_beside_it():
+    resources = render(**CELERY)["Resources"]
+    airflow, agent = resources["SchedulerTaskDefinition"]["Properties"]["ContainerDefinitions"]
+    settings = _environment(airflow)
+    assert settings["AIRFLOW__METRICS__STATSD_DATADOG_ENABLED"] == "True"  # the queue is a tag
+    assert (settings["AIRFLOW__METRICS__STATSD_HOST"], settings["AIRFLOW__METRICS__STATSD_PORT"]) == (
+        "127.0.0.1", "8125")
+    assert settings["AIRFLOW__METRICS__METRICS_ALLOW_LIST"] == r"^ti\.queued$,^ti\.running$"
+    assert settings["AIRFLOW__SCHEDULER__TI_METRICS_INTERVAL"] == "5"
+
+    assert agent["Image"].startswith("public.ecr.aws/cloudwatch-agent/cloudwatch-agent:1.")
+    assert agent["Essential"] is False  # Airflow runs on if the agent stops
+    config = json.loads(_environment(agent)["CW_CONFIG_CONTENT"])
+    metrics = config["metrics"]
+    assert metrics["namespace"] == "airhost/shop-prod"
+    assert metrics["aggregation_dimensions"] == [["queue"]]
+    assert metrics["force_flush_interval"] == 10
+    statsd = metrics["metrics_collected"]["statsd"]
+    assert statsd["service_address"] == "127.0.0.1:8125"  # not reachable from outside the task
+    assert statsd["metrics_collection_interval"] == 10  # under 60 s: high-resolution metrics
+    assert statsd["metric_separator"] == "."  # CloudWatch names are Airflow's: airflow.ti.queued
+    # only the scheduler carries the agent
+    for key in ("WorkerTaskDefinition", "ApiServerTaskDefinition", "DagProcessorTaskDefinition"):
+        assert len(resources[key]["Properties"]["ContainerDefinitions"]) == 1, key
+
+
+def test_the_task_role_publishes_metrics_into_its_own_namespace_only():
+    resources = render(**CELERY)["Resources"]
+    statements = resources["TaskRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    publish = next(s for s in statements if s["Action"] == ["cloudwatch:PutMetricData"])
+    assert publish["Condition"] == {"StringEquals": {"cloudwatch:namespace": "airhost/shop-prod"}}
 
 
 def test_workers_shut_down_warm_and_sqs_workers_skip_remote_control():
@@ -131,6 +190,9 @@ def test_workers_shut_down_warm_and_sqs_workers_skip_remote_control():
 @pytest.mark.parametrize("environment, fix", [
     ({"ecs": {"topology": "split"}}, "ecs.image: ecr"),
     ({"ecs": {"topology": "split", "image": "ecr"}, "celery": {"broker": "redis"}}, "celery.broker: sqs"),
+    ({"ecs": {"topology": "split", "image": "ecr"}, "airflow": {"executor": "celery", "version": "3.1.5"}},
+     "Airflow 3.2 or later"),
+    ({"ecs": {"topology": "split", "image": "ecr"}, "network": {"nat": "none"}}, "network.nat gateway"),
 ])
 def test_celery_on_ecs_says_what_its_image_and_broker_need(environment, fix):
     with pytest.raises(ConfigError, match=fix):

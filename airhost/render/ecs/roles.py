@@ -2,13 +2,14 @@
 
 - execution role: what ECS needs to start a task (pull the image, write its logs, read its secrets);
 - task role: what Airflow itself does (task logs and DAG bundles in S3, connections and variables
-  under its SSM path, the Celery queues, ECS Exec, the ECS executor's tasks);
+  under its SSM path, the Celery queues and their backlog metrics, ECS Exec, the ECS executor's tasks);
 - with Managed Instances, the infrastructure role ECS uses to run instances and the instances' role.
 """
 
 from __future__ import annotations
 
 from airhost.config.models import Environment
+from airhost.render.ecs.backlog import put_metrics_statement
 from airhost.render.ecs.common import (
     Json, Template, allow, assume_role, get_att, policy_document, prefix, ref, sub,
 )
@@ -65,6 +66,7 @@ def task_role(template: Template, env: Environment) -> None:
                                  "sqs:SendMessage"], queues, "CeleryQueues"))
         # Celery lists queues by name prefix when it starts; ListQueues has no resource to scope to.
         statements.append(allow(["sqs:ListQueues"], "*", "FindCeleryQueues"))
+        statements.append(put_metrics_statement(env))
     template.add("TaskRole", "AWS::IAM::Role", "Airflow's own AWS permissions, inside every task", {
         "AssumeRolePolicyDocument": assume_role("ecs-tasks.amazonaws.com"),
         "Policies": [{"PolicyName": "airflow", "PolicyDocument": policy_document(*statements)}]})

@@ -13,6 +13,7 @@ import json
 
 from airhost.config.models import ComponentSize, Environment
 from airhost.render.airflow_env import Component, Site, render_airflow_env
+from airhost.render.ecs.backlog import STATSD_ADDRESS, agent_container
 from airhost.render.ecs.common import Json, Template, get_att, join, prefix, ref, sub, sub_tokens, tags
 from airhost.render.ecs.data import AIRFLOW_SECRET_ARNS, BUNDLE_PREFIX, TASK_LOGS_PREFIX
 from airhost.render.ecs.network import API_PORT
@@ -96,6 +97,8 @@ def ecs_site(env: Environment) -> Site:
         broker_url="sqs://" if env.airflow.executor == "celery" else None,
         broker_options=broker_options,
         ecs_executor=ecs_executor,
+        # The scheduler's backlog gauges go to the CloudWatch agent beside it (see backlog.py).
+        statsd_address=STATSD_ADDRESS if env.airflow.executor == "celery" else None,
     )
 
 
@@ -210,6 +213,8 @@ def task_definition(template: Template, env: Environment, name: str, components:
     containers = [airflow_container(env, name, components, extra_secrets, command)]
     if env.access.mode == "tailscale" and name in ("standalone", "api-server"):
         containers.append(tailscale_container(env))
+    if env.airflow.executor == "celery" and name == "scheduler":
+        containers.append(agent_container(env, _log_configuration(env, "cloudwatch-agent")))
     size = size or size_of(env, name)
     logical = "".join(part.capitalize() for part in name.split("-")) + "TaskDefinition"
     compatibility = "FARGATE" if env.ecs.capacity == "fargate" else "MANAGED_INSTANCES"
