@@ -161,7 +161,9 @@ def measure(root: Path, listener: socket.socket, bursts: int) -> list[dict[str, 
         for number in range(bursts):
             results.append(one_burst(client, listener))
             print(f"  burst {number + 1}: {results[-1]}", flush=True)
-            time.sleep(15)  # the failed run's tasks end; their gauges return to zero
+            # the failed run's tasks end and their gauges return to zero; pauses of different
+            # lengths keep the bursts from falling at the same point of the gauge interval
+            time.sleep(15 + (number * 11) % 29)
         return results
     finally:
         airhost("down", "--config", str(root))
