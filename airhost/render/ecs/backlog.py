@@ -20,7 +20,7 @@ Path, end to end (each step a setting rendered here or in ``airflow_env``):
 
 Latency budget from a burst to the scale-out decision, worst case: gauge 5 s + agent collection
 10 s + agent flush 10 s + one 10 s alarm period + alarm evaluation (up to one period) ≈ 45 s,
-under the 60 s aim; the SQS queue metrics considered first are published once a minute, which puts
+under the 60 s aim; the SQS queues' own metrics are published once a minute, which would put
 the same decision one to two minutes out.
 
 Why these pieces: the gauges are Airflow's own and per queue, so each worker group is sized on
