@@ -26,11 +26,12 @@ import moto  # noqa: E402
 
 from airhost.aws.session import AwsSession, Clock  # noqa: E402
 from airhost.config import load_project  # noqa: E402
-from airhost.deploy import lint as deploy_lint  # noqa: E402
-from airhost.deploy.pipeline import deploy_environment, render  # noqa: E402
+from airhost.render import lint as deploy_lint  # noqa: E402
+from airhost.deploy import deploy_environment  # noqa: E402
+from airhost.deploy.pipeline import render  # noqa: E402
 from airhost.ops.destroy import destroy_environment  # noqa: E402
-from airhost.ops.environment import AwsEnvironment  # noqa: E402
-from airhost.ops.progress import Progress  # noqa: E402
+from airhost.targets.ecs import EcsDeployment  # noqa: E402
+from airhost.progress import Progress  # noqa: E402
 from bench.common import write_result  # noqa: E402
 from tests.emulator.moto_gaps import start_emulator  # noqa: E402  (moto, its gaps filled)
 
@@ -101,13 +102,13 @@ def main() -> None:
         stacks = render(env, project.config_hash)
         deploy_lint.lint_stacks(stacks, env.region)
         render_lint = time.perf_counter() - start
-        aws = AwsEnvironment(env, session=meter.session(env.region))
-        deploy_environment(env, project.config_hash, Progress(), aws=aws, stacks=stacks,
+        aws = EcsDeployment(env, session=meter.session(env.region))
+        deploy_environment(env, project.config_hash, Progress(), deployment=aws, stacks=stacks,
                            confirm=False)
         return render_lint
 
     def destroy(meter: Meter) -> float:
-        destroy_environment(AwsEnvironment(env, session=meter.session(env.region)), Progress())
+        destroy_environment(EcsDeployment(env, session=meter.session(env.region)), Progress())
         return 0.0
 
     runs = []

@@ -26,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import write_result  # noqa: E402
-from airhost.local.health import all_healthy, free_port, read_health  # noqa: E402
+from airhost.airflow_api import all_healthy, read_health  # noqa: E402
+from airhost.local.ports import free_port  # noqa: E402
 
 
 def airhost(*args: str) -> subprocess.CompletedProcess[str]:

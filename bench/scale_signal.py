@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import write_result  # noqa: E402
 from airhost.config.loader import load_project  # noqa: E402
-from airhost.local.health import ApiClient  # noqa: E402
+from airhost.airflow_api import ApiClient  # noqa: E402
 from airhost.render.airflow_env import render_airflow_env  # noqa: E402
 from airhost.render.ecs.tasks import ecs_site  # noqa: E402
 

@@ -39,7 +39,8 @@ from bench.common import write_result  # noqa: E402
 from airhost.config import load_project  # noqa: E402
 from airhost.local.components import airflow_components  # noqa: E402
 from airhost.local.environment import LocalEnvironment  # noqa: E402
-from airhost.local.health import ApiClient, all_healthy, free_port, read_health  # noqa: E402
+from airhost.airflow_api import ApiClient, all_healthy, read_health  # noqa: E402
+from airhost.local.ports import free_port  # noqa: E402
 from airhost.local.postgres import EmbeddedPostgres  # noqa: E402
 
 TASKS = 200

@@ -12,10 +12,11 @@ from rich.table import Table
 from airhost.cli.output import config_option, emit, output_option, project_from, stderr, stdout
 from airhost.config.models import Environment
 from airhost.cost import (
-    Assumptions, PriceTable, RegionPrices, check_target, estimate, load_price_table, region_from_reference,
+    Assumptions, PriceTable, RegionPrices, estimate, load_price_table, region_from_reference,
 )
 from airhost.cost.compute import candidate_types
 from airhost.errors import AirhostError
+from airhost.targets import require
 
 
 def _money(value: float) -> str:
@@ -96,7 +97,7 @@ def cost(environment: str, config_path: Path, output: str, refresh_prices: bool)
     assumptions, listed with --output json.
     """
     env = project_from(config_path).environment(environment)
-    check_target(env)
+    require(env, "cost")
     table = load_price_table()
     prices = refreshed_prices(env, table) if refresh_prices else table.region(env.region or "")
     emit(estimate(env, prices, Assumptions()).to_json(), output, _print_table)

@@ -8,9 +8,8 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from airhost.cli.output import (config_option, emit, output_option, project_from, require_ecs,
-                                stderr, stdout)
-from airhost.local.environment import LocalEnvironment
+from airhost.cli.output import config_option, emit, output_option, project_from, stderr, stdout
+from airhost.targets import open_deployment
 
 
 def _report(message: str) -> None:
@@ -37,19 +36,13 @@ def push(environment: str | None, config_path: Path, force: bool, no_wait: bool,
     Files removed from the DAG folder are removed from the bundle. Then Airflow is asked to
     re-parse, and the command waits until the new version is visible and says how long it took.
     """
+    from airhost.ops.dags import push as push_dags
+
     project = project_from(config_path)
     env = project.environment(environment, local_default=environment is None)
-    if env.is_local:
-        from airhost.local.dags import push_local
-
-        result = push_local(LocalEnvironment(project, env), force=force, wait=not no_wait,
-                            timeout=timeout, report=_report)
-    else:
-        from airhost.ops.dags import push_ecs
-
-        require_ecs(env)
-        result = push_ecs(project, env, force=force, wait=not no_wait, timeout=timeout,
-                          report=_report)
+    deployment = open_deployment(project, env, "dags")
+    result = push_dags(project, deployment, force=force, wait=not no_wait, timeout=timeout,
+                       report=_report)
 
     def table(data: dict) -> None:
         if data["seconds_to_visible"] is not None:
@@ -69,17 +62,11 @@ def push(environment: str | None, config_path: Path, force: bool, no_wait: bool,
 @output_option
 def list_dags(environment: str | None, config_path: Path, output: str) -> None:
     """List the DAGs Airflow knows, their version and bundle, and any import errors."""
+    from airhost.ops.dags import list_environment_dags
+
     project = project_from(config_path)
     env = project.environment(environment, local_default=environment is None)
-    if env.is_local:
-        from airhost.local.dags import list_local
-
-        data = list_local(LocalEnvironment(project, env))
-    else:
-        from airhost.ops.dags import list_ecs
-
-        require_ecs(env)
-        data = list_ecs(env)
+    data = list_environment_dags(open_deployment(project, env, "dags"))
 
     def table(data: dict) -> None:
         grid = Table(show_edge=False, header_style="bold")

@@ -1,4 +1,4 @@
-"""Environment lifecycle on AWS: ``plan``, ``deploy`` and ``destroy``."""
+"""Environment lifecycle in the cloud: ``plan``, ``deploy`` and ``destroy``, for every cloud target."""
 
 from __future__ import annotations
 
@@ -7,23 +7,12 @@ from pathlib import Path
 
 import click
 
-from airhost.cli.output import config_option, emit, output_option, project_from
+from airhost.cli.output import config_option, emit, environment_for, output_option
 from airhost.cli.terminal import ExitStatus, TerminalProgress, changes_table, err, out
-from airhost.config.models import Environment
 from airhost.errors import Aborted, UsageError
-from airhost.ops.environment import AwsEnvironment
+from airhost.targets import open_deployment
 
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-
-
-def cloud_environment(config_path: Path, name: str) -> tuple[Environment, str]:
-    """The named environment and the project's config hash; only ECS environments."""
-    project = project_from(config_path)
-    env = project.environment(name)
-    if env.target != "ecs":
-        raise UsageError(f"environment '{name}' has target {env.target}: this command deploys "
-                         "to ECS", hint="use 'airhost up' for a local environment")
-    return env, project.config_hash
 
 
 @click.command()
@@ -31,22 +20,22 @@ def cloud_environment(config_path: Path, name: str) -> tuple[Environment, str]:
 @config_option
 @output_option
 @click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 1 when there are changes, 0 when there are none.")
+              help="Exit 2 when there are changes, 0 when there are none (1 is an error).")
 def plan(environment: str, config_path: Path, output: str, detailed_exitcode: bool) -> None:
     """Show what `deploy ENVIRONMENT` would change, stack by stack; change nothing.
 
     Each deployed stack gets a CloudFormation change set, described then deleted; a stack that
     does not exist yet shows the resources it would create.
     """
-    from airhost.deploy.lint import lint_stacks
-    from airhost.deploy.pipeline import render
-    from airhost.plan.changes import has_changes, plan_environment
+    from airhost.deploy.pipeline import lint, render
+    from airhost.stacks.plan import has_changes, plan_stacks
 
-    env, config_hash = cloud_environment(config_path, environment)
-    stacks = render(env, config_hash)
+    project, env = environment_for(config_path, environment, "plan")
+    stacks = render(env, project.config_hash)
     progress = TerminalProgress()
-    lint_stacks(stacks, env.region or "us-east-1")
-    plans = plan_environment(AwsEnvironment(env), stacks, progress)
+    lint(stacks, env, progress)
+    deployment = open_deployment(project, env, "plan")
+    plans = plan_stacks(deployment.cloudformation, stacks, progress)
 
     def table(data: list) -> None:
         for stack_plan in plans:
@@ -62,7 +51,7 @@ def plan(environment: str, config_path: Path, output: str, detailed_exitcode: bo
 
     emit([stack_plan.to_json() for stack_plan in plans], output, table)
     if detailed_exitcode and has_changes(plans):
-        raise ExitStatus("changes pending (--detailed-exitcode)", 1)
+        raise ExitStatus("changes pending (--detailed-exitcode)", 2)
 
 
 @click.command()
@@ -79,17 +68,18 @@ def deploy(environment: str, config_path: Path, output: str, yes: bool, image: s
     Each stack's changes are shown and confirmed (skip with --yes); stack events stream as they
     happen. Re-running converges: an interrupted deploy is simply run again.
     """
-    from airhost.deploy.pipeline import deploy_environment
+    from airhost.deploy import deploy_environment
 
-    env, config_hash = cloud_environment(config_path, environment)
+    project, env = environment_for(config_path, environment, "deploy")
     if not yes and not sys.stdin.isatty():
         raise UsageError(f"deploying {environment} needs confirmation: not running in a terminal",
                          hint="review with 'airhost plan', then pass --yes")
-    aws = AwsEnvironment(env)
-    summary = deploy_environment(env, config_hash, TerminalProgress(yes=yes), aws=aws,
-                                 confirm=not yes, image=image)
-    if show_password and summary.get("admin_secret"):
-        summary["admin"] = aws.secrets.get_json(summary["admin_secret"])
+    deployment = open_deployment(project, env, "deploy")
+    result = deploy_environment(env, project.config_hash, TerminalProgress(yes=yes),
+                                deployment=deployment, confirm=not yes, image=image)
+    summary = result.to_json()
+    if show_password and result.admin_secret:
+        summary["admin"] = deployment.secrets.get_json(result.admin_secret)
 
     def table(data: dict) -> None:
         counts: dict[str, int] = {}
@@ -100,8 +90,9 @@ def deploy(environment: str, config_path: Path, output: str, yes: bool, image: s
         release = data["release"]
         out(f"release {release.get('version')}: Airflow {release['airflow_version']}, "
                      f"image {release['image']}, config {release['config_hash']}")
-        for component, service in sorted(data["services"].items()):
-            out(f"  {component}: {service['running']}/{service['desired']} running")
+        for component in data["components"]:
+            out(f"  {component['component']}: {component['running']}/{component['desired']} "
+                "running")
         out(f"url: {data['url'] or 'private (no load balancer)'}")
         if "admin" in data:
             out(f"admin user: {data['admin'].get('username')} "
@@ -128,8 +119,8 @@ def destroy(environment: str, config_path: Path, output: str, yes: bool, delete_
     """
     from airhost.ops.destroy import describe_destruction, destroy_environment
 
-    env, _ = cloud_environment(config_path, environment)
-    aws = AwsEnvironment(env)
+    project, env = environment_for(config_path, environment, "destroy")
+    aws = open_deployment(project, env, "destroy")
     what = describe_destruction(aws, delete_data=delete_data)
     err(f"[bold]destroying {env.project}-{env.name} in {what['region']}[/bold]")
     err("  stacks deleted: " + ", ".join(what["stacks"]))

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from airhost.cli.output import config_option, emit, output_option, project_from, stderr, stdout
-from airhost.errors import UsageError
+from airhost.cli.output import config_option, emit, environment_for, output_option, stderr, stdout
 
 
 def _report(message: str) -> None:
@@ -16,12 +15,7 @@ def _report(message: str) -> None:
 
 
 def _cloud_environment(config_path: Path, environment: str):
-    project = project_from(config_path)
-    env = project.environment(environment)
-    if env.is_local:
-        raise UsageError(f"environment '{env.name}' is local: it runs Airflow from a virtualenv, "
-                         "not an image", hint="name a cloud environment")
-    return project, env
+    return environment_for(config_path, environment, "image")
 
 
 @click.group()
@@ -62,12 +56,12 @@ def build(environment: str, config_path: Path, dockerfile_only: bool, output: st
 @output_option
 def push(environment: str, config_path: Path, output: str) -> None:
     """Push the built image to the environment's ECR repository; the next deploy runs it."""
-    from airhost.ops.environment import AwsEnvironment
     from airhost.ops.image import Docker, push as push_image, stage
+    from airhost.targets import open_deployment
 
     project, env = _cloud_environment(config_path, environment)
     staged = stage(project, env)
-    record = push_image(AwsEnvironment(env), staged, Docker(), _report)
+    record = push_image(open_deployment(project, env, "image"), staged, Docker(), _report)
 
     def table(data: dict) -> None:
         stdout.print(f"Pushed {data['image']}")

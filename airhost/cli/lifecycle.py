@@ -20,12 +20,12 @@ from airhost.config.models import Environment
 from airhost.errors import UsageError
 
 
-def _environment(config_path: Path, name: str) -> tuple[Environment, Any]:
+def _environment(config_path: Path, name: str, capability: str = "backup") -> tuple[Environment, Any]:
     project = project_from(config_path)
     env = project.environment(name)
-    if env.target not in ("ecs", "local"):
-        raise UsageError(f"environment '{name}' has target {env.target}: backups and upgrades "
-                         "work on ecs and local environments")
+    from airhost.targets import require
+
+    require(env, capability)
     return env, project
 
 
@@ -37,9 +37,9 @@ def _local(project: Any, env: Environment):
 
 
 def _aws(env: Environment):
-    from airhost.ops.environment import AwsEnvironment
+    from airhost.targets import target_of
 
-    return AwsEnvironment(env)
+    return target_of(env).open(None, env)
 
 
 def _needs_terminal(yes: bool, what: str) -> None:
@@ -206,10 +206,7 @@ def upgrade(environment: str, config_path: Path, output: str, yes: bool, version
     """
     from airhost.deploy.upgrade import describe_upgrade, upgrade_environment
 
-    env, project = _environment(config_path, environment)
-    if env.is_local:
-        raise UsageError("a local environment upgrades by setting airflow.version and running "
-                         "'airhost up'", hint=f"take 'airhost backup {env.name}' first")
+    env, project = _environment(config_path, environment, "upgrade")
     if version:
         from airhost.config.support import parse_airflow_version
 
@@ -220,19 +217,21 @@ def upgrade(environment: str, config_path: Path, output: str, yes: bool, version
         env = env.model_copy(update={"airflow": env.airflow.model_copy(update={"version": version})})
     aws = _aws(env)
     if dry_run:
-        emit(describe_upgrade(env, aws, image=image, root=project.root), output, _print_plan)
+        emit(describe_upgrade(env, aws, image=image, root=project.root).to_json(), output,
+             _print_plan)
         return
     _needs_terminal(yes, f"upgrading {environment}")
-    summary = upgrade_environment(env, project.config_hash, TerminalProgress(yes=yes), aws=aws,
-                                  confirm=not yes, image=image, auto_restore=auto_restore,
-                                  root=project.root)
+    summary = upgrade_environment(env, project.config_hash, TerminalProgress(yes=yes),
+                                  deployment=aws, confirm=not yes, image=image,
+                                  auto_restore=auto_restore, root=project.root).to_json()
 
     def table(data: dict) -> None:
         up = data["upgrade"]
         out(f"upgraded {env.project}-{env.name} from Airflow {up['from']} to {up['to']} "
             f"(pre-upgrade snapshot {up['snapshot']})")
-        for component, service in sorted(data["services"].items()):
-            out(f"  {component}: {service['running']}/{service['desired']} running")
+        for component in data["components"]:
+            out(f"  {component['component']}: {component['running']}/{component['desired']} "
+                "running")
         if version and version != project.environment(environment).airflow.version:
             out(f"set airflow.version: \"{version}\" in airhost.yaml: a deploy with the old version "
                 "would be refused as a downgrade")

@@ -16,7 +16,11 @@ from airhost.local.logs import follow, last_lines
 
 def local_environment(config_path: Path, name: str | None) -> LocalEnvironment:
     project = project_from(config_path)
-    return LocalEnvironment(project, project.environment(name, local_default=True))
+    from airhost.targets import require
+
+    env = project.environment(name, local_default=True)
+    require(env, "up")
+    return LocalEnvironment(project, env)
 
 
 @click.command()

@@ -1,4 +1,4 @@
-"""Operating a deployed ECS environment: ``run`` one-off Airflow commands, ``scale`` services."""
+"""Operating an environment: ``run`` one-off Airflow commands, ``scale`` its components."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ from pathlib import Path
 
 import click
 
-from airhost.cli.deploy import cloud_environment
-from airhost.cli.output import config_option, emit, output_option
+from airhost.cli.output import config_option, deployment_for, emit, output_option
 from airhost.cli.terminal import ExitStatus, TerminalProgress, out
 from airhost.errors import UsageError
-from airhost.ops.environment import AwsEnvironment
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -19,29 +17,30 @@ from airhost.ops.environment import AwsEnvironment
 @config_option
 @output_option
 @click.option("--timeout", type=click.IntRange(min=1), default=3600, show_default=True,
-              help="Seconds before the task is stopped.")
+              help="Seconds before the command is stopped.")
 def run(environment: str, command: tuple[str, ...], config_path: Path, output: str,
         timeout: int) -> None:
-    """Run an Airflow command in ENVIRONMENT as a one-off ECS task; exit with its exit code.
+    """Run an Airflow command in ENVIRONMENT; its output streams, and its exit code is airhost's.
 
     \b
+    On ECS it is a one-off task with the components' image, settings and secrets; locally it
+    runs with the environment's virtualenv, settings and secrets.
       airhost run prod -- dags list
       airhost run prod -- bash -c 'airflow dags list-import-errors'
+      airhost run local -- config get-value core executor
     """
-    from airhost.ops.tasks import run_command
-
-    env, _ = cloud_environment(config_path, environment)
     arguments = list(command)
     if arguments[:1] == ["airflow"]:
         arguments = arguments[1:]  # the image's entrypoint adds it
     if not arguments:
         raise UsageError("no command to run", hint="e.g. airhost run prod -- dags list")
-    result = run_command(AwsEnvironment(env), arguments,
-                         TerminalProgress(logs_to_stdout=output != "json"), timeout=timeout)
+    deployment = deployment_for(config_path, environment, "run")
+    result = deployment.run(arguments, TerminalProgress(logs_to_stdout=output != "json"),
+                            timeout=timeout)
     if output == "json":
         emit(result.to_json(), output, lambda _: None)
     if result.exit_code != 0:
-        raise ExitStatus(f"the command exited with code {result.exit_code} (task {result.task_id})",
+        raise ExitStatus(f"the command exited with code {result.exit_code} ({result.task_id})",
                          result.exit_code)
 
 
@@ -50,32 +49,33 @@ def run(environment: str, command: tuple[str, ...], config_path: Path, output: s
 @click.argument("counts", nargs=-1)
 @config_option
 @output_option
-@click.option("--to-zero", is_flag=True, help="Park: every service at 0 (the database stays).")
+@click.option("--to-zero", is_flag=True, help="Park: every component at 0 (the database stays).")
 @click.option("--resume", is_flag=True, help="Bring back the counts from before --to-zero.")
-@click.option("--no-wait", is_flag=True, help="Do not wait for the services to be stable.")
+@click.option("--no-wait", is_flag=True, help="Do not wait for the components to be stable.")
 def scale(environment: str, counts: tuple[str, ...], config_path: Path, output: str, to_zero: bool,
           resume: bool, no_wait: bool) -> None:
-    """Set service counts: `scale prod worker=4 scheduler=2`, or park with --to-zero / --resume."""
-    from airhost.ops import scale as scaling
+    """Set component counts: `scale prod worker=4 scheduler=2`, or park with --to-zero / --resume."""
+    from airhost.ops.scale import parse_counts
 
     if sum(bool(x) for x in (counts, to_zero, resume)) != 1:
         raise UsageError("give COMPONENT=COUNT pairs, or --to-zero, or --resume (one of them)",
                          hint="e.g. airhost scale prod worker=3")
-    env, _ = cloud_environment(config_path, environment)
-    aws = AwsEnvironment(env)
+    wanted = parse_counts(list(counts)) if counts else {}
+    deployment = deployment_for(config_path, environment, "scale")
     progress = TerminalProgress()
     if to_zero:
-        states = scaling.park(aws, progress, wait=not no_wait)
+        states = deployment.park(progress, wait=not no_wait)
     elif resume:
-        states = scaling.resume(aws, progress, wait=not no_wait)
+        states = deployment.resume(progress, wait=not no_wait)
     else:
-        states = scaling.scale(aws, scaling.parse_counts(list(counts)), progress, wait=not no_wait)
+        states = deployment.scale(wanted, progress, wait=not no_wait)
 
-    def table(data: dict) -> None:
-        for component, state in sorted(data.items()):
-            out(f"{component}: {state['running']}/{state['desired']} running ({state['service']})")
+    def table(data: list) -> None:
+        for state in data:
+            out(f"{state['component']}: {state['running']}/{state['desired']} running "
+                f"({state['where']})")
 
-    emit(states, output, table)
+    emit([state.to_json() for state in states], output, table)
 
 
 COMMANDS = [run, scale]

@@ -10,7 +10,6 @@ import click
 from rich.console import Console
 
 from airhost.config import Environment, Project, load_project
-from airhost.errors import UsageError
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 stdout = Console(highlight=False, soft_wrap=True)
@@ -29,11 +28,25 @@ def project_from(config_path: Path) -> Project:
     return load_project(config_path)
 
 
-def require_ecs(env: Environment) -> None:
-    """Cloud commands reach ECS environments; other cloud targets are not operated yet."""
-    if env.target != "ecs":
-        raise UsageError(f"environment '{env.name}' has target {env.target}",
-                         hint="airhost operates local and ecs environments today")
+def environment_for(config_path: Path, name: str | None, capability: str, *,
+                    local_default: bool = False) -> tuple[Project, Environment]:
+    """The project and the named environment, when its target can do ``capability``."""
+    from airhost.targets import require
+
+    project = project_from(config_path)
+    env = project.environment(name, local_default=local_default)
+    require(env, capability)
+    return project, env
+
+
+def deployment_for(config_path: Path, name: str | None, capability: str, *,
+                   local_default: bool = False) -> Any:
+    """The named environment's deployment, when its target can do ``capability``."""
+    from airhost.targets import open_deployment
+
+    project = project_from(config_path)
+    env = project.environment(name, local_default=local_default)
+    return open_deployment(project, env, capability)
 
 
 def emit(data: Any, output: str, table: Callable[[Any], None]) -> None:

@@ -12,33 +12,14 @@ import click
 from airhost.cli.output import config_option, emit, output_option, progress, project_from, stdout
 from airhost.config import Project
 from airhost.config.models import Environment
-from airhost.errors import AirhostError, UsageError
 from airhost.render.stacks import StackTemplate
+from airhost.targets import Target, require
 
 
-class TemplateInvalid(AirhostError):
-    """A rendered template fails AWS's resource schemas (cfn-lint errors)."""
-
-    exit_code = 1
-
-
-def _cloud_environment(project: Project, name: str) -> Environment:
-    env = project.environment(name)
-    if env.is_local:
-        raise UsageError(
-            f"environment '{env.name}' runs locally: there is no CloudFormation to render",
-            hint="use 'airhost up' for it, or name an environment with target: ecs",
-        )
-    return env
-
-
-def stacks_of(project: Project, env: Environment) -> list[StackTemplate]:
-    if env.target != "ecs":
-        raise UsageError(f"environment '{env.name}' has target {env.target}, which airhost cannot render yet",
-                         hint="use target: ecs")
-    from airhost.render.ecs import render_stacks
-
-    return render_stacks(env, project.config_hash)
+def stacks_of(project: Project, env: Environment, capability: str = "render") -> tuple[Target, list[StackTemplate]]:
+    target = require(env, capability)
+    assert target.render is not None
+    return target, target.render(env, project.config_hash)
 
 
 @click.command()
@@ -61,22 +42,17 @@ def render(environment: str, config_path: Path, out: Path | None, fmt: str, lint
     from airhost.render.files import write_stacks
 
     project = project_from(config_path)
-    env = _cloud_environment(project, environment)
-    stacks = stacks_of(project, env)
+    env = project.environment(environment)
+    _, stacks = stacks_of(project, env)
     folder = out if out is not None else project.root / "build" / env.name
     paths = write_stacks(stacks, folder, fmt)  # type: ignore[arg-type]
-    findings: dict[str, list[str]] = {}
+    findings: dict[str, list[str]] = {stack.name: [] for stack in stacks} if lint else {}
     if lint:
-        from airhost.render.lint import errors, lint_template
+        from airhost.render.lint import lint_stacks
 
-        for stack in stacks:
-            progress(f"linting {stack.name}…")
-            found = lint_template(stack.template, env.region or "us-east-1")
-            findings[stack.name] = [str(finding) for finding in found]
-            if errors(found):
-                raise TemplateInvalid(
-                    f"{stack.name} is not valid CloudFormation: " + "; ".join(findings[stack.name]),
-                    hint="this is a bug in airhost; please report it with the config that causes it")
+        progress(f"linting {len(stacks)} templates…")
+        for name, finding in lint_stacks(stacks, env.region or "us-east-1"):
+            findings[name].append(str(finding))
     data = {
         "environment": env.name, "config_hash": project.config_hash, "folder": str(folder),
         "stacks": [{"name": stack.name, "layer": stack.layer, "file": str(folder / f"{stack.layer}.{fmt}"),
@@ -110,10 +86,9 @@ def diagram(environment: str, config_path: Path, out: Path | None) -> None:
     from airhost.render.diagram import render_diagram
 
     project = project_from(config_path)
-    env = _cloud_environment(project, environment)
-    stacks = stacks_of(project, env)
-    svg = render_diagram(stacks, f"{env.project} / {env.name}: {env.ecs.capacity}, {env.ecs.topology}, "
-                                 f"access {env.access.mode}, {env.region}")
+    env = project.environment(environment)
+    target, stacks = stacks_of(project, env, "diagram")
+    svg = render_diagram(stacks, f"{env.project} / {env.name}: {target.summary(env)}")
     if out is not None and str(out) == "-":
         click.echo(svg, nl=False)
         return

@@ -16,7 +16,7 @@ from rich.table import Table
 from airhost.aws.cloudformation import ResourceChange, StackEvent
 from airhost.cli.output import stderr, stdout
 from airhost.errors import AirhostError, UsageError
-from airhost.ops.progress import Progress
+from airhost.progress import Progress
 
 def out(*objects: object, **options: object) -> None:
     """Print data to stdout. No emoji codes: ARNs hold ':secret:' and the like."""

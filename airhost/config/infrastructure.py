@@ -1,4 +1,6 @@
-"""The sections of airhost.yaml about AWS infrastructure: database, network, ECS, access."""
+"""The sections of airhost.yaml about AWS infrastructure every cloud target shares: database,
+network, access (and the size of a component). Each target's own section lives beside it
+(``config/ecs.py``)."""
 
 from __future__ import annotations
 
@@ -127,74 +129,6 @@ class ComponentSize(StrictModel):
 
     cpu: int = Field(ge=256, le=16384)
     memory: int = Field(ge=512, le=122880)
-
-
-# Fargate's task sizes: CPU units → (smallest, largest, step) of memory in MiB.
-FARGATE_MEMORY = {256: (512, 2048, 512), 512: (1024, 4096, 1024), 1024: (2048, 8192, 1024),
-                  2048: (4096, 16384, 1024), 4096: (8192, 30720, 1024), 8192: (16384, 61440, 4096),
-                  16384: (32768, 122880, 8192)}
-
-
-def fargate_size_problem(size: ComponentSize) -> str | None:
-    """Why Fargate cannot run a task of this size, or None when it can."""
-    if size.cpu not in FARGATE_MEMORY:
-        return f"cpu {size.cpu} is not a Fargate size: use one of {', '.join(map(str, FARGATE_MEMORY))}"
-    low, high, step = FARGATE_MEMORY[size.cpu]
-    if not (low <= size.memory <= high and size.memory % step == 0):
-        return (f"memory {size.memory} does not fit cpu {size.cpu} on Fargate: use {low} to {high} "
-                f"in steps of {step}")
-    return None
-
-
-class InstanceRequirements(StrictModel):
-    """Instance shape for ECS Managed Instances."""
-
-    vcpu_min: int = Field(2, ge=1, le=192)
-    vcpu_max: int = Field(8, ge=1, le=192)
-    memory_min_mib: int = Field(4096, ge=1024)
-    memory_max_mib: int = Field(32768, ge=1024)
-    cpu_manufacturers: list[Literal["intel", "amd", "amazon-web-services"]] = Field(
-        default_factory=lambda: ["amazon-web-services"]
-    )
-
-
-class EcsSettings(StrictModel):
-    """How Airflow runs on ECS."""
-
-    capacity: Literal["fargate", "managed-instances"] = "fargate"
-    topology: Literal["standalone", "split"] = Field(
-        "standalone", description="standalone (one task, all components) or split (a service each)"
-    )
-    api_servers: int = Field(1, ge=1, le=10, description="api-server tasks (split topology)")
-    schedulers: int = Field(1, ge=1, le=4, description="scheduler tasks (split topology)")
-    exec: bool = Field(False, description="enable ECS Exec for shell access to tasks")
-    image: Literal["official", "ecr"] = Field(
-        "official", description="official (apache/airflow from Docker Hub) or ecr (the project's image)"
-    )
-    architecture: Literal["arm64", "x86_64"] = Field(
-        "arm64", description="CPU architecture of tasks: arm64 (Graviton, cheaper) or x86_64"
-    )
-    sizes: dict[Literal["standalone", "api-server", "scheduler", "dag-processor", "triggerer",
-                        "worker", "utils"], ComponentSize] = Field(default_factory=dict)
-    instance_requirements: InstanceRequirements = Field(default_factory=InstanceRequirements)
-
-    @model_validator(mode="after")
-    def _architecture_matches_instances(self) -> EcsSettings:
-        if self.capacity != "managed-instances":
-            return self
-        graviton = "amazon-web-services" in self.instance_requirements.cpu_manufacturers
-        others = set(self.instance_requirements.cpu_manufacturers) - {"amazon-web-services"}
-        if self.architecture == "arm64" and others:
-            raise ValueError(
-                "ecs.architecture arm64 runs on Graviton only: set "
-                "instance_requirements.cpu_manufacturers to [amazon-web-services], or architecture x86_64"
-            )
-        if self.architecture == "x86_64" and graviton:
-            raise ValueError(
-                "ecs.architecture x86_64 cannot run on Graviton: set "
-                "instance_requirements.cpu_manufacturers to [intel] and/or [amd], or architecture arm64"
-            )
-        return self
 
 
 class OidcSettings(StrictModel):

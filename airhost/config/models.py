@@ -14,13 +14,22 @@ from pydantic import Field, field_validator, model_validator
 from airhost.config.base import (  # noqa: F401 - re-exported: the model's public names
     ARN_PATTERN, CLOUD_TARGETS, NAME_PATTERN, REGION_PATTERN, RESERVED_AIRFLOW_SETTINGS, Executor,
     Scalar, StrictModel, Target, _check_cidr, _check_name)
+from airhost.config.ecs import (  # noqa: F401
+    FARGATE_MEMORY, EcsSettings, InstanceRequirements, ecs_rules, fargate_size_problem)
 from airhost.config.infrastructure import (  # noqa: F401
-    FARGATE_MEMORY, AccessSettings, ComponentSize, DatabaseSettings, EcsSettings,
-    InstanceRequirements, NetworkSettings, OidcSettings, TailscaleSettings, fargate_size_problem)
+    AccessSettings, ComponentSize, DatabaseSettings, NetworkSettings, OidcSettings,
+    TailscaleSettings)
 from airhost.config.sections import (  # noqa: F401
     AirflowSettings, CelerySettings, DagsSettings, GitDags, LocalSettings, LogsSettings, WorkerQueue,
     WorkersSettings)
-from airhost.config.support import parse_airflow_version
+
+# The executors each target runs, and what an executor needs where it cannot run.
+EXECUTORS = {"local": ("local", "celery"), "ecs": ("local", "celery", "ecs"),
+             "eks": ("kubernetes", "celery", "local"), "ec2": ("local", "celery")}
+EXECUTOR_NEEDS = {"ecs": "needs target ecs: it runs each task as an ECS task",
+                  "kubernetes": "needs target eks: it runs each task as a pod"}
+# Each target's own rules across sections, beside its section's model.
+TARGET_RULES = {"ecs": ecs_rules}
 
 
 # The sections an environment inherits from the top level of the file.
@@ -58,88 +67,17 @@ class Environment(StrictModel):
         executor = self.airflow.executor
         if self.target in CLOUD_TARGETS and not self.region:
             raise ValueError(f"target {self.target} needs a region, e.g. region: eu-west-1")
-        if executor == "ecs" and self.target != "ecs":
-            raise ValueError(f"executor ecs runs tasks on ECS and needs target ecs, not {self.target}")
-        if executor == "kubernetes" and self.target != "eks":
-            raise ValueError(f"executor kubernetes needs target eks, not {self.target}")
-        if self.target != "local" and self.database.url is not None:
+        allowed = EXECUTORS[self.target]
+        if executor not in allowed:
+            needs = EXECUTOR_NEEDS.get(executor, f"does not run on target {self.target}")
+            raise ValueError(f"executor {executor} {needs}; target {self.target} runs executor "
+                             + " or ".join(allowed))
+        if not self.is_local and self.database.url is not None:
             raise ValueError("database.url is for the local target; cloud targets create RDS")
-        if self.target == "ecs":
-            self._ecs_network_rules()
-        if self.target == "ecs" and self.ecs.topology == "standalone" and executor == "ecs":
-            raise ValueError(
-                "executor ecs needs ecs.topology split: its tasks reach the API server through the "
-                "service discovery name a split topology gives it"
-            )
-        if self.target == "ecs" and self.ecs.topology == "standalone" and executor == "celery":
-            raise ValueError(
-                "executor celery needs ecs.topology split (workers run as their own service)"
-            )
-        if self.target == "ecs" and executor == "celery":
-            self._ecs_celery_rules()
+        rules = TARGET_RULES.get(self.target)
+        if rules:
+            rules(self)
         return self
-
-    def _ecs_celery_rules(self) -> None:
-        if self.celery.broker == "redis":
-            raise ValueError(
-                "celery.broker redis is not available on ECS yet (airhost renders no ElastiCache): "
-                "use celery.broker: sqs"
-            )
-        if self.ecs.image == "official":
-            raise ValueError(
-                "executor celery on ECS needs packages the official image lacks (Celery's SQS "
-                "transport, Airflow's DogStatsD client for the queue metrics workers scale on): "
-                "set ecs.image: ecr; `airhost image build` adds them to the project's image"
-            )
-        if parse_airflow_version(self.airflow.version)[:2] < (3, 2):
-            raise ValueError(
-                f"executor celery on ECS needs Airflow 3.2 or later (airflow.version is "
-                f"{self.airflow.version}): worker groups scale on the per-queue ti.queued and "
-                "ti.running gauges Airflow emits since 3.2"
-            )
-        if self.network.nat == "none" and not self.network.vpc_id:
-            raise ValueError(
-                "executor celery on ECS with network.nat none: the CloudWatch agent that carries "
-                "the queue metrics comes from the public ECR gallery, which needs a way out; "
-                "use network.nat gateway (or an existing VPC with its own egress)"
-            )
-
-    def _ecs_network_rules(self) -> None:
-        network, access = self.network, self.access
-        if self.ecs.capacity == "fargate":
-            sizes = {f"ecs.sizes.{name}": size for name, size in self.ecs.sizes.items()}
-            if self.workers.size:
-                sizes["workers.size"] = self.workers.size
-            sizes.update({f"workers.queues.{name}.size": queue.size
-                          for name, queue in self.workers.queues.items() if queue.size})
-            for where, size in sizes.items():
-                problem = fargate_size_problem(size)
-                if problem:
-                    raise ValueError(f"{where}: {problem}")
-        if access.mode == "alb" and network.vpc_id and len(network.public_subnet_ids) < 2:
-            raise ValueError(
-                "access.mode alb in an existing VPC needs network.public_subnet_ids "
-                "(two public subnets in two AZs for the load balancer)"
-            )
-        if access.mode == "tailscale" and self.ecs.topology == "split" and self.ecs.api_servers > 1:
-            raise ValueError(
-                "access.mode tailscale serves one API server (one Tailscale node per name): "
-                "set ecs.api_servers: 1, or use access.mode alb to balance several"
-            )
-        if network.vpc_id or network.nat != "none":
-            return
-        if self.ecs.image == "official":
-            raise ValueError(
-                "network.nat none leaves no way to Docker Hub, where the official image lives: set "
-                "ecs.image: ecr (airhost pushes the image to the project's ECR repository) or nat: gateway"
-            )
-        if access.mode == "tailscale":
-            raise ValueError(
-                "access.mode tailscale needs the internet to reach Tailscale's servers: "
-                "set network.nat: gateway"
-            )
-        if self.dags.source == "git":
-            raise ValueError("dags.source git needs the internet to reach the repository: set network.nat: gateway")
 
     @property
     def auth_manager(self) -> str:

@@ -120,20 +120,8 @@ class Estimate:
         }
 
 
-def check_target(env: Environment) -> None:
-    if env.target == "local":
-        raise CostError(
-            f"environment '{env.name}' has target local: it runs on this machine and costs nothing on AWS",
-            hint="pick an environment with target: ecs")
-    if env.target != "ecs":
-        raise CostError(
-            f"no estimate for environment '{env.name}': cost estimates cover ecs today, and it has "
-            f"target {env.target}", hint="pick an environment with target: ecs")
-
-
 def estimate(env: Environment, prices: RegionPrices,
              assumptions: Assumptions | None = None) -> Estimate:
-    check_target(env)
     assumed = assumptions or Assumptions()
     facts = rendered_facts(env)
     if env.ecs.capacity == "fargate":

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from airhost.config.models import Environment
 from airhost.render.ecs import render_stacks
-from airhost.render.ecs.network import ZONES
+from airhost.render.network import ZONES
 
 CONFIG_HASH = "cost-estimate"  # stamped in the templates' metadata; irrelevant to counting
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime
 import time
-import urllib.error
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from airhost.airflow_api import ApiHttpError
 from airhost.dags.check import CheckResult
 from airhost.dags.destinations import Destination
 from airhost.dags.manifest import SyncPlan, folder_manifest, plan_sync
@@ -109,7 +109,7 @@ class ParseWatcher:
             if dag.get("relative_fileloc") in files and dag.get("file_token"):
                 try:
                     self.client.put(f"/api/v2/parseDagFile/{dag['file_token']}")
-                except (urllib.error.URLError, OSError):
+                except ApiHttpError:
                     pass  # the periodic refresh will still pick the file up
 
     def wait(self, before: dict[str, dict], expected: set[str], removed_files: set[str],

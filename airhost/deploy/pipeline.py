@@ -1,146 +1,185 @@
-"""The ECS deploy, step by step; every step converges, so an interrupted deploy is simply re-run.
+"""The deploy, step by step, written once for every cloud target; every step converges.
 
-1. render the environment's stacks (pure) and lint them in-process with cfn-lint: errors block
-   before any AWS call;
-2. for each stack in order (network → data → access → airflow): parameters from the config and
-   from earlier stacks' outputs, a change set, the changes shown and confirmed, executed, events
-   streamed; an empty change set is "no changes". Until a deploy has completed its bootstrap (the
-   release record says so) every ``DesiredCount*`` of the airflow stack is held at 0: nothing may
+1. **lint**: the target renders the environment's stacks (pure) and cfn-lint checks them
+   in-process: errors block before any AWS call;
+2. **stacks**: for each stack in order, parameters from the config, from earlier stacks' outputs
+   and from the target (the image), a change set, the changes shown and confirmed, executed,
+   events streamed; an empty change set is "no changes". Until a deploy has completed its
+   bootstrap (the release record says so) every stack's ``counts`` are held at 0: nothing may
    start before the database is migrated, even when a first deploy is re-run;
-3. bootstrap: ``airflow db migrate`` and the admin user as one-off tasks, logs streamed, exit codes
-   checked (skipped when nothing changed and the release says it already ran for this config);
-4. if counts were held, update the airflow stack with the configured counts;
-5. wait until the services are stable; check health through the API server where reachable;
-6. record the release in SSM.
+3. **hold**: the target makes sure nothing of Airflow runs while the database is migrated;
+4. **migrate**: ``airflow db migrate`` and the admin user as one-off commands, logs streamed, exit
+   codes checked (skipped when nothing changed and the release says it already ran for this
+   config);
+5. **start**: held stacks updated with their configured counts, and whatever else the target
+   starts;
+6. **stable**: wait until every component is stable; 7. **health** through the API server where
+   reachable; 8. **release** recorded in SSM.
 
-When the release records another Airflow version than the config's, the deploy is an upgrade and
-takes ``airhost.deploy.upgrade``'s order instead (snapshot, stop, migrate with the new image, start,
-roll back on failure).
+A failed step raises an error that names it; re-running ``deploy`` resumes. ``airhost.deploy.deploy_environment``
+runs them, or, when the release records another Airflow version than the config's, the upgrade
+(``airhost.deploy.upgrade``), composed of the same steps.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from airhost.aws.cloudformation import Stack
+from airhost.airflow_api import check_health
 from airhost.config.models import Environment
-from airhost.deploy.lint import lint_stacks
-from airhost.deploy.release import read_release, record_release
-from airhost.deploy.stacks import StackResult, deploy_stack
-from airhost.errors import UsageError
 from airhost.ops.bootstrap import bootstrap
-from airhost.ops.environment import AwsEnvironment
-from airhost.ops.health import check_health
-from airhost.ops.image import pushed_image
-from airhost.ops.progress import Progress
-from airhost.plan.changeset import stack_parameters
+from airhost.ops.release import Release, record_release
+from airhost.progress import Progress
+from airhost.render.lint import lint_stacks
 from airhost.render.stacks import Layer, StackTemplate
+from airhost.stacks.apply import StackResult, deploy_stack
+from airhost.stacks.changeset import stack_parameters
+from airhost.targets import ComponentState, target_of
+from airhost.targets.cloud import CloudEnvironment
 
-STABLE_TIMEOUT = 1800.0
+
+@dataclass(frozen=True)
+class DeploySummary:
+    """What a deploy (or an upgrade) did, for the CLI's table and ``--output json``."""
+
+    environment: str
+    region: str
+    changed: bool
+    stacks: tuple[StackResult, ...]
+    bootstrap: dict[str, Any]
+    components: tuple[ComponentState, ...]
+    health: dict[str, Any]
+    release: Release
+    url: str | None
+    admin_secret: str | None
+    upgrade: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"environment": self.environment, "region": self.region, "changed": self.changed,
+                "stacks": [result.to_json() for result in self.stacks],
+                "bootstrap": self.bootstrap,
+                "components": [component.to_json() for component in self.components],
+                "health": self.health, "release": self.release.to_json(), "url": self.url,
+                "admin_secret": self.admin_secret, **self.extra}
+        if self.upgrade is not None:
+            data["upgrade"] = self.upgrade
+        return data
 
 
 def render(env: Environment, config_hash: str) -> list[StackTemplate]:
-    from airhost.render.ecs import render_stacks  # the renderer of the environment's target
+    """The environment's stacks, from its target's renderer."""
+    target = target_of(env)
+    assert target.render is not None, f"target {target.name} renders no stacks"
+    return target.render(env, config_hash)
 
-    return render_stacks(env, config_hash)
 
-
-def deploy_environment(env: Environment, config_hash: str, progress: Progress, *,
-                       aws: AwsEnvironment | None = None, stacks: list[StackTemplate] | None = None,
-                       confirm: bool = True, image: str | None = None) -> dict[str, Any]:
-    """Deploy ``env``; the JSON-able summary of what was done."""
-    stacks = render(env, config_hash) if stacks is None else stacks
+def lint(stacks: list[StackTemplate], env: Environment, progress: Progress) -> None:
     progress.step(f"linting {len(stacks)} templates")
     for name, finding in lint_stacks(stacks, env.region or "us-east-1"):
         progress.warn(f"{name}: {finding}")
-    aws = aws or AwsEnvironment(env)
-    if image is None and env.ecs.image == "ecr":
-        image = pushed_image(aws)  # the one 'airhost image push' recorded, if any
-    previous = read_release(aws) or {}
-    if previous.get("bootstrapped") and previous.get("airflow_version") not in (
-            None, env.airflow.version):
-        from airhost.deploy.upgrade import upgrade_environment
-
-        progress.detail(f"the release runs Airflow {previous['airflow_version']}, the config says "
-                        f"{env.airflow.version}: deploying as an upgrade")
-        return upgrade_environment(env, config_hash, progress, aws=aws, stacks=stacks,
-                                   confirm=confirm, image=image)
-    progress.step(f"deploying {aws.label}")
-    # Until one deploy has completed its bootstrap, no service may start before the migration.
-    results, held = _deploy_stacks(aws, stacks, progress, confirm=confirm, image=image,
-                                   hold=not previous.get("bootstrapped"))
-    changed = any(result.action != "unchanged" for result in results)
-    current = previous.get("config_hash") == config_hash and previous.get("bootstrapped")
-    if changed or not current:
-        steps = bootstrap(aws, progress)
-    else:
-        progress.detail("no changes, and the release is current: the database needs no migration")
-        steps = {}
-    if held is not None:
-        progress.step("starting the services at their configured counts")
-        existing = aws.cloudformation.describe(held.name)
-        results.append(deploy_stack(aws, held, _parameters(held, results, image, existing),
-                                    progress, confirm=False))
-    services = _wait_stable(aws, progress)
-    health = check_health(aws.facts.url)
-    if health["checked"] and not health["healthy"]:
-        progress.warn(f"the API server does not report healthy yet: {health['reason']} "
-                      f"{health['components']}")
-    progress.step("recording the release")
-    release = record_release(aws, config_hash=config_hash, image=aws.facts.image,
-                             stacks={r.name: r.status for r in results}, bootstrapped=True)
-    return {"environment": env.name, "region": aws.session.region, "changed": changed,
-            "stacks": [result.to_json() for result in results], "bootstrap": steps,
-            "services": services, "health": health, "release": release,
-            "url": aws.facts.url, "admin_secret": aws.facts.admin_secret}
 
 
-def _deploy_stacks(aws: AwsEnvironment, stacks: list[StackTemplate], progress: Progress, *,
-                   confirm: bool, image: str | None,
-                   hold: bool) -> tuple[list[StackResult], StackTemplate | None]:
-    results: list[StackResult] = []
-    held: StackTemplate | None = None
+def parameters_for(deployment: CloudEnvironment, stack: StackTemplate,
+                   results: list[StackResult], image: str | None) -> dict[str, str]:
+    """The stack's parameter values: rendered, from earlier outputs, then the target's say."""
+    outputs: dict[Layer, dict[str, str]] = {result.layer: result.outputs for result in results}
+    existing = deployment.cloudformation.describe(stack.name)
+    values = stack_parameters(stack, outputs, existing)
+    return deployment.stack_parameters(stack, values, image)
+
+
+def deploy_stacks(deployment: CloudEnvironment, stacks: list[StackTemplate], progress: Progress,
+                  *, confirm: bool, image: str | None, hold: bool,
+                  results: list[StackResult] | None = None) -> tuple[list[StackResult], list[StackTemplate]]:
+    """Each stack through its change set; with ``hold`` their counts stay at 0.
+
+    Returns the results (after any given ``results``) and the stacks whose counts were held.
+    A stack created for the first time is always held: nothing starts before a migration.
+    """
+    results = list(results or [])
+    held: list[StackTemplate] = []
     for stack in stacks:
-        existing = aws.cloudformation.describe(stack.name)
-        parameters = _parameters(stack, results, image, existing)
-        if stack.layer == "airflow" and (hold or existing is None or existing.never_created):
-            zero = {key: "0" for key in parameters if key.startswith("DesiredCount")}
-            if any(parameters[key] != "0" for key in zero):
-                parameters.update(zero)
-                held = stack
-        results.append(deploy_stack(aws, stack, parameters, progress, confirm=confirm))
+        parameters = parameters_for(deployment, stack, results, image)
+        existing = deployment.cloudformation.describe(stack.name)
+        if stack.counts and (hold or existing is None or existing.never_created):
+            zero = stack.held(parameters)
+            if zero != parameters:
+                parameters = zero
+                held.append(stack)
+        results.append(deploy_stack(deployment.cloudformation, stack, parameters, progress,
+                                    confirm=confirm))
+    deployment.refresh()
     return results, held
 
 
-def _parameters(stack: StackTemplate, results: list[StackResult], image: str | None,
-                existing: Stack | None = None) -> dict[str, str]:
-    outputs: dict[Layer, dict[str, str]] = {result.layer: result.outputs for result in results}
-    parameters = stack_parameters(stack, outputs, existing)
-    declared = stack.template.get("Parameters", {}).get("Image")
-    if declared is None:
-        return parameters
-    if image:
-        parameters["Image"] = image
-    elif "Default" not in declared and "Image" not in parameters:
-        # an image built by the project: keep the one running, or ask for one
-        if existing is not None and existing.parameters.get("Image"):
-            parameters["Image"] = existing.parameters["Image"]
-        else:
-            raise UsageError(
-                f"stack {stack.name} runs the project's own image, and none has been pushed: the "
-                "stacks before it are in place, its ECR repository included",
-                hint="run 'airhost image build ENV' and 'airhost image push ENV' (or pass --image), "
-                     "then deploy again")
-    return parameters
+def migrate(deployment: CloudEnvironment, progress: Progress) -> dict[str, Any]:
+    """``airflow db migrate`` (and the admin user) as one-off commands."""
+    return bootstrap(deployment, progress)
 
 
-def _wait_stable(aws: AwsEnvironment, progress: Progress) -> dict[str, dict]:
-    facts = aws.facts
-    names = list(facts.services.values())
-    if not names:
-        return {}
-    progress.step(f"waiting for {len(names)} service(s) to be stable")
-    states = aws.ecs.wait_stable(facts.cluster, names, timeout=STABLE_TIMEOUT)
-    by_name = {name: component for component, name in facts.services.items()}
-    return {by_name[name]: {"service": name, "desired": s.desired, "running": s.running}
-            for name, s in states.items()}
+def start(deployment: CloudEnvironment, held: list[StackTemplate], results: list[StackResult],
+          progress: Progress, *, image: str | None) -> list[StackResult]:
+    """Held stacks updated with their configured counts; then the target's own start."""
+    started = []
+    if held:
+        progress.step("starting the components at their configured counts")
+    for stack in held:
+        parameters = parameters_for(deployment, stack, results, image)
+        started.append(deploy_stack(deployment.cloudformation, stack, parameters, progress,
+                                    confirm=False))
+    deployment.refresh()
+    deployment.start(progress, held)
+    return started
+
+
+def check(deployment: CloudEnvironment, progress: Progress) -> dict[str, Any]:
+    """Health through the API server where this machine can reach it."""
+    health = check_health(deployment.facts().url)
+    if health["checked"] and not health["healthy"]:
+        progress.warn(f"the API server does not report healthy yet: {health['reason']} "
+                      f"{health['components']}")
+    return health
+
+
+def record(deployment: CloudEnvironment, config_hash: str, results: list[StackResult],
+           progress: Progress) -> Release:
+    progress.step("recording the release")
+    return record_release(deployment, config_hash=config_hash, image=deployment.facts().image,
+                          stacks={r.name: r.status for r in results}, bootstrapped=True)
+
+
+def open_cloud(env: Environment) -> CloudEnvironment:
+    deployment = target_of(env).open(None, env)
+    assert isinstance(deployment, CloudEnvironment), f"{env.name} is not a cloud environment"
+    return deployment
+
+
+def run_pipeline(env: Environment, config_hash: str, progress: Progress, *,
+                 deployment: CloudEnvironment, stacks: list[StackTemplate],
+                 previous: Release | None, image: str | None,
+                 confirm: bool = True) -> DeploySummary:
+    """Steps 2 to 8 for linted ``stacks``: stacks → hold → migrate → start → stable → health → release."""
+    bootstrapped = bool(previous and previous.bootstrapped)
+    progress.step(f"deploying {deployment.label}")
+    results, held = deploy_stacks(deployment, stacks, progress, confirm=confirm, image=image,
+                                  hold=not bootstrapped)
+    changed = any(result.action != "unchanged" for result in results)
+    current = bool(previous and previous.config_hash == config_hash and bootstrapped)
+    steps: dict[str, Any] = {}
+    if changed or not current:
+        if held:
+            deployment.hold(progress)
+        steps = migrate(deployment, progress)
+    else:
+        progress.detail("no changes, and the release is current: the database needs no migration")
+    results += start(deployment, held, results, progress, image=image)
+    components = deployment.wait_stable(progress)
+    health = check(deployment, progress)
+    release = record(deployment, config_hash, results, progress)
+    facts = deployment.facts()
+    return DeploySummary(environment=env.name, region=deployment.session.region, changed=changed,
+                         stacks=tuple(results), bootstrap=steps, components=tuple(components),
+                         health=health, release=release, url=facts.url,
+                         admin_secret=facts.admin_secret)

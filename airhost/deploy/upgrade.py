@@ -11,17 +11,18 @@ from the recorded release) goes instead:
    requirements file pinning ``apache-airflow`` to another version is refused;
 2. the network, data and access stacks, as a deploy does;
 3. a ``pre-upgrade`` snapshot of the database, waited for;
-4. stop: the airflow stack updated with the NEW template and image and every ``DesiredCount*``
-   at 0 — the old tasks stop, the new task definitions (utils included) exist, nothing new starts.
-   ECS cannot override a task's image, so this is how the migration gets the new image;
+4. stop: the compute stack updated with the NEW template and image and its ``counts`` at 0 — the
+   old components stop, the new definitions (ECS's utils task definition included) exist, nothing
+   new starts. ECS cannot override a task's image, so this is how the migration gets the new image;
 5. migrate: ``airflow db migrate`` (and the admin user) as a one-off task of the new utils task
    definition, its log streamed and exit code checked;
-6. start: the airflow stack with the configured counts; wait until stable; health where the API
-   server is reachable;
+6. start: the compute stack with the configured counts (and the target's own start); wait until
+   stable; health where the API server is reachable;
 7. record the release.
 
+Steps 2 and 4–7 are the deploy pipeline's own (``airhost.deploy.pipeline``), composed here.
 On a failure in 4 CloudFormation has rolled the stack back: the previous release serves. On a
-failure in 5 or 6 the database may hold the new schema: the airflow stack gets its previous template
+failure in 5 or 6 the database may hold the new schema: the compute stack gets its previous template
 and parameters back with the counts at 0, the pre-upgrade snapshot is restored (after confirmation,
 or at once with ``auto_restore``), then the previous counts start. A declined restore leaves the
 previous release stopped, so an old scheduler never runs on a new schema. Every failure ends in an
@@ -34,27 +35,28 @@ import os
 import re
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from airhost.airflow_api import check_health
 from airhost.config.models import Environment
 from airhost.config.support import parse_airflow_version
-from airhost.deploy.pipeline import _deploy_stacks, _parameters, _wait_stable, render
-from airhost.deploy.release import read_release, record_release
-from airhost.deploy.stacks import deploy_stack
+from airhost.deploy.pipeline import (
+    DeploySummary, deploy_stacks, migrate, open_cloud, parameters_for, record, render,
+)
 from airhost.errors import Aborted, AirhostError, UsageError
 from airhost.ops.backup import switch_database, take_backup
-from airhost.ops.bootstrap import bootstrap
-from airhost.ops.environment import AwsEnvironment
-from airhost.ops.health import check_health
-from airhost.ops.progress import Progress
+from airhost.ops.image import IMAGE_RECORD
+from airhost.ops.release import read_release
+from airhost.progress import Progress
 from airhost.render.stacks import StackTemplate
+from airhost.stacks.apply import StackResult, deploy_stack
+from airhost.targets.cloud import CloudEnvironment
 
 
-def pushed_image_for(aws: AwsEnvironment, version: str) -> str | None:
+def pushed_image_for(aws: CloudEnvironment, version: str) -> str | None:
     """The image 'airhost image push' recorded, when it was built for Airflow ``version``."""
-    from airhost.ops.image import IMAGE_RECORD
-
     record = aws.parameters.get_json(aws.parameter_name(IMAGE_RECORD)) or {}
     return record.get("image") if record.get("airflow_version") == version else None
 
@@ -151,140 +153,160 @@ def check_compatibility(env: Environment, root: Path | None, target: str) -> Non
             hint="loosen or update the pins named above (providers must support the new Airflow)")
 
 
-def describe_upgrade(env: Environment, aws: AwsEnvironment, *, image: str | None = None,
-                     root: Path | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class UpgradePlan:
+    """What an upgrade would do: from which Airflow to which, with which image, in which steps."""
+
+    environment: str
+    current: str
+    target: str
+    upgrade: bool
+    notes: tuple[str, ...] = ()
+    image_from: str | None = None
+    image_to: str | None = None
+    steps: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"environment": self.environment, "from": self.current, "to": self.target,
+                "upgrade": self.upgrade, "notes": list(self.notes),
+                "image": {"from": self.image_from, "to": self.image_to},
+                "steps": list(self.steps)}
+
+
+def describe_upgrade(env: Environment, aws: CloudEnvironment, *, image: str | None = None,
+                     root: Path | None = None) -> UpgradePlan:
     """What an upgrade of ``env`` would do; read-only."""
     release = read_release(aws)
-    if not release or not release.get("bootstrapped"):
+    if not release or not release.bootstrapped:
         raise UsageError(f"environment {env.name} has no completed deploy to upgrade",
                          hint=f"run 'airhost deploy {env.name}' first")
-    current, target = release.get("airflow_version", ""), env.airflow.version
+    current, target = release.airflow_version, env.airflow.version
     if current == target:
-        return {"environment": env.name, "from": current, "to": target, "upgrade": False,
-                "notes": [f"{env.name} already runs Airflow {target}"], "steps": []}
+        return UpgradePlan(env.name, current, target, False,
+                           notes=(f"{env.name} already runs Airflow {target}",))
     notes = check_jump(current, target)
     check_requirements(env, root, target)
     check_compatibility(env, root, target)
-    if env.ecs.image == "ecr" and not image:
+    if aws.project_image() and not image:
         image = pushed_image_for(aws, target)
-    if env.ecs.image == "ecr" and not image:
+    if aws.project_image() and not image:
         raise UsageError(f"{env.name} runs the project's own image: the upgrade needs one built "
                          f"for Airflow {target}",
                          hint=f"set airflow.version to {target}, run 'airhost image build' and "
                               "'airhost image push' (or pass --image)")
     new_image = image or f"apache/airflow:{target}-python{env.airflow.python}"
-    return {
-        "environment": env.name, "from": current, "to": target, "upgrade": True, "notes": notes,
-        "image": {"from": release.get("image"), "to": new_image},
-        "steps": [
-            "deploy the network, data and access stacks (their changes, if any)",
+    return UpgradePlan(
+        env.name, current, target, True, notes=tuple(notes), image_from=release.image,
+        image_to=new_image, steps=(
+            "deploy the shared stacks (their changes, if any)",
             f"snapshot the database (kind pre-upgrade, kept {env.database.keep_backups} deep)",
-            f"stop every service; register the task definitions of {new_image}",
+            f"stop every component; update the compute stack to run {new_image}",
             f"run 'airflow db migrate' with {new_image}",
-            "start the services at their configured counts; wait until stable and healthy",
+            "start the components at their configured counts; wait until stable and healthy",
             "record the release",
-            "on failure: previous task definitions back, the pre-upgrade snapshot restored "
-            "(asked, or --auto-restore), previous services started",
-        ],
-    }
+            "on failure: the previous compute stack back, the pre-upgrade snapshot restored "
+            "(asked, or --auto-restore), the previous release started",
+        ))
 
 
 def upgrade_environment(env: Environment, config_hash: str, progress: Progress, *,
-                        aws: AwsEnvironment | None = None, stacks: list[StackTemplate] | None = None,
-                        confirm: bool = True, image: str | None = None, auto_restore: bool = False,
-                        root: Path | None = None) -> dict[str, Any]:
+                        deployment: CloudEnvironment | None = None,
+                        stacks: list[StackTemplate] | None = None, confirm: bool = True,
+                        image: str | None = None, auto_restore: bool = False,
+                        root: Path | None = None) -> DeploySummary:
     """Upgrade ``env`` to its configured Airflow version; the deploy summary plus ``upgrade``."""
-    aws = aws or AwsEnvironment(env)
+    aws = deployment or open_cloud(env)
     plan = describe_upgrade(env, aws, image=image, root=root)
-    if not plan["upgrade"]:
-        raise UsageError(plan["notes"][0], hint="nothing to upgrade; 'airhost deploy' ships other changes")
-    for note in plan["notes"]:
+    if not plan.upgrade:
+        raise UsageError(plan.notes[0], hint="nothing to upgrade; 'airhost deploy' ships other changes")
+    for note in plan.notes:
         progress.warn(note)
     if confirm and not progress.confirm(
-            f"upgrade {env.name} from Airflow {plan['from']} to {plan['to']}? "
+            f"upgrade {env.name} from Airflow {plan.current} to {plan.target}? "
             "Airflow stops during the migration"):
         raise Aborted("not upgrading: declined", hint="nothing was changed")
     stacks = render(env, config_hash) if stacks is None else stacks
-    airflow = next(stack for stack in stacks if stack.layer == "airflow")
-    progress.step(f"upgrading {aws.label}: Airflow {plan['from']} → {plan['to']}")
-    results, _ = _deploy_stacks(aws, [s for s in stacks if s.layer != "airflow"], progress,
-                                confirm=confirm, image=image, hold=False)
+    compute = next(stack for stack in stacks if stack.layer == aws.compute)
+    progress.step(f"upgrading {aws.label}: Airflow {plan.current} → {plan.target}")
+    results, _ = deploy_stacks(aws, [s for s in stacks if s is not compute], progress,
+                               confirm=confirm, image=image, hold=False)
     backup = take_backup(aws, progress, kind="pre-upgrade",
-                         note=f"before Airflow {plan['from']} to {plan['to']}")
-    existing = aws.cloudformation.require(airflow.name)
-    previous = _Previous(airflow, aws.cloudformation.template(airflow.name), dict(existing.parameters))
+                         note=f"before Airflow {plan.current} to {plan.target}")
+    existing = aws.cloudformation.require(compute.name)
+    previous = _Previous(compute, aws.cloudformation.template(compute.name),
+                         dict(existing.parameters))
     # the images are passed explicitly both ways: what runs never hangs on a template default
-    parameters = _parameters(airflow, results, image or plan["image"]["to"], existing)
+    new_image = image or plan.image_to
     run = _Run(aws, progress, plan, backup["snapshot"], previous, auto_restore)
-    run.stop_with_new_image(airflow, parameters)
+    run.stop_with_new_image(compute, results, new_image)
     steps = run.migrate()
-    results.append(run.start(airflow, parameters))
-    services = _wait_stable(aws, progress)
-    progress.step("recording the release")
-    release = record_release(aws, config_hash=config_hash, image=aws.facts.image,
-                             stacks={r.name: r.status for r in results}, bootstrapped=True)
-    return {"environment": env.name, "region": aws.session.region, "changed": True,
-            "stacks": [result.to_json() for result in results], "bootstrap": steps,
-            "services": services, "health": run.health, "release": release,
-            "url": aws.facts.url, "admin_secret": aws.facts.admin_secret,
-            "upgrade": {"from": plan["from"], "to": plan["to"], "snapshot": backup["snapshot"],
-                        "notes": plan["notes"]}}
+    results.append(run.start(compute, results, new_image))
+    components = aws.wait_stable(progress)
+    release = record(aws, config_hash, results, progress)
+    facts = aws.facts()
+    return DeploySummary(
+        environment=env.name, region=aws.session.region, changed=True, stacks=tuple(results),
+        bootstrap=steps, components=tuple(components), health=run.health, release=release,
+        url=facts.url, admin_secret=facts.admin_secret,
+        upgrade={"from": plan.current, "to": plan.target, "snapshot": backup["snapshot"],
+                 "notes": list(plan.notes)})
 
 
 class _Previous:
-    """The airflow stack as it was before the upgrade: what a rollback puts back."""
+    """The compute stack as it was before the upgrade: what a rollback puts back."""
 
     def __init__(self, stack: StackTemplate, template: dict[str, Any], parameters: dict[str, str]):
-        self.stack = StackTemplate(layer="airflow", name=stack.name, template=template,
-                                   tags=stack.tags)
+        self.stack = StackTemplate(layer=stack.layer, name=stack.name, template=template,
+                                   tags=stack.tags, counts=stack.counts)
         self.image = parameters.get("Image") or template.get("Parameters", {}).get(
             "Image", {}).get("Default", "")
         self.parameters = {**parameters, "Image": self.image} if self.image else parameters
 
 
-def _stopped(parameters: dict[str, str]) -> dict[str, str]:
-    return {key: "0" if key.startswith("DesiredCount") else value
-            for key, value in parameters.items()}
-
-
 class _Run:
     """Steps 4 to 6 and, when one fails, the rollback and its account."""
 
-    def __init__(self, aws: AwsEnvironment, progress: Progress, plan: dict[str, Any], snapshot: str,
+    def __init__(self, aws: CloudEnvironment, progress: Progress, plan: UpgradePlan, snapshot: str,
                  previous: _Previous, auto_restore: bool) -> None:
         self.aws, self.progress, self.plan = aws, progress, plan
         self.snapshot, self.previous, self.auto_restore = snapshot, previous, auto_restore
         self.health: dict[str, Any] = {}
 
-    def stop_with_new_image(self, airflow: StackTemplate, parameters: dict[str, str]) -> None:
-        self.progress.step("stopping the services and registering the new task definitions")
+    def stop_with_new_image(self, compute: StackTemplate, results: list[StackResult],
+                            image: str) -> None:
+        self.progress.step("stopping the components and updating the compute stack to the new image")
         try:
-            deploy_stack(self.aws, airflow, _stopped(parameters), self.progress, confirm=False)
+            deploy_stacks(self.aws, [compute], self.progress, confirm=False, image=image,
+                          hold=True, results=results)
+            self.aws.hold(self.progress)
         except AirhostError as error:
             raise self._failed("stopping the services", error, [
-                f"airflow stack: rolled back by CloudFormation, the previous release "
+                f"compute stack: rolled back by CloudFormation, the previous release "
                 f"({self.previous.image}) serves",
                 f"database: untouched (pre-upgrade snapshot {self.snapshot})"]) from None
         self.aws.refresh()
 
     def migrate(self) -> dict:
         try:
-            return bootstrap(self.aws, self.progress)
+            return migrate(self.aws, self.progress)
         except AirhostError as error:
             raise self._rolled_back("migrating the database", error) from None
 
-    def start(self, airflow: StackTemplate, parameters: dict[str, str]):
-        self.progress.step(f"starting Airflow {self.plan['to']}")
+    def start(self, compute: StackTemplate, results: list[StackResult], image: str) -> StackResult:
+        self.progress.step(f"starting Airflow {self.plan.target}")
         try:
-            result = deploy_stack(self.aws, airflow, parameters, self.progress, confirm=False)
+            parameters = parameters_for(self.aws, compute, results, image)
+            result = deploy_stack(self.aws.cloudformation, compute, parameters, self.progress,
+                                  confirm=False)
             self.aws.refresh()
-            _wait_stable(self.aws, self.progress)
-            self.health = check_health(self.aws.facts.url)
+            self.aws.start(self.progress, [compute])
+            self.aws.wait_stable(self.progress)
+            self.health = check_health(self.aws.facts().url)
             if self.health["checked"] and not self.health["healthy"]:
                 raise UsageError(f"the API server is not healthy: {self.health['reason']} "
                                  f"{self.health['components']}")
         except AirhostError as error:
-            raise self._rolled_back(f"starting Airflow {self.plan['to']}", error) from None
+            raise self._rolled_back(f"starting Airflow {self.plan.target}", error) from None
         return result
 
     def _rolled_back(self, step: str, error: AirhostError) -> UpgradeFailed:
@@ -293,13 +315,14 @@ class _Run:
         account: list[str] = []
         progress.step(f"{step} failed: rolling back to the previous release ({previous.image})")
         try:
-            deploy_stack(aws, previous.stack, _stopped(previous.parameters), progress, confirm=False)
+            deploy_stack(aws.cloudformation, previous.stack,
+                         previous.stack.held(previous.parameters), progress, confirm=False)
             aws.refresh()
             restore = self.auto_restore or progress.confirm(
                 f"restore the pre-upgrade snapshot {self.snapshot}? The migration ran and the "
                 "database may hold the new schema")
             if not restore:
-                account += [f"airflow stack: previous release ({previous.image}), services STOPPED: "
+                account += [f"compute stack: previous release ({previous.image}), services STOPPED: "
                             "the database may hold the new schema",
                             f"database: not restored — restore it with 'airhost restore "
                             f"{aws.env.name} {self.snapshot}', or upgrade again"]
@@ -309,10 +332,12 @@ class _Run:
                            f"the migrated one, {switched['previous_instance']}, is kept until "
                            f"'airhost restore {aws.env.name} --cleanup'")
             progress.step("starting the previous release")
-            deploy_stack(aws, previous.stack, previous.parameters, progress, confirm=False)
+            deploy_stack(aws.cloudformation, previous.stack, previous.parameters, progress,
+                         confirm=False)
             aws.refresh()
-            _wait_stable(aws, progress)
-            account.insert(0, f"airflow stack: previous release ({previous.image}) serving")
+            aws.start(progress, [previous.stack])
+            aws.wait_stable(progress)
+            account.insert(0, f"compute stack: previous release ({previous.image}) serving")
         except AirhostError as second:
             account.append(f"the rollback itself failed: {second}")
             account.append(f"pre-upgrade snapshot: {self.snapshot}")
@@ -320,6 +345,6 @@ class _Run:
 
     def _failed(self, step: str, error: AirhostError, account: list[str]) -> UpgradeFailed:
         return UpgradeFailed(
-            f"upgrade of {self.aws.env.name} to Airflow {self.plan['to']} failed while {step}: "
-            f"{error.message.removesuffix(': the services were not started')}", account=account + [f"release record: still Airflow {self.plan['from']}"],
+            f"upgrade of {self.aws.env.name} to Airflow {self.plan.target} failed while {step}: "
+            f"{error.message.removesuffix(': the services were not started')}", account=account + [f"release record: still Airflow {self.plan.current}"],
             hint="fix the cause (see the log above), then run the upgrade again")

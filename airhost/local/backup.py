@@ -24,7 +24,7 @@ from typing import Any, Callable
 from airhost.errors import LocalError, UsageError
 from airhost.local import components as parts
 from airhost.local.environment import LocalEnvironment
-from airhost.local.health import all_healthy, read_health
+from airhost.airflow_api import all_healthy, read_health
 from airhost.local.postgres import DATABASE, SUPERUSER, EmbeddedPostgres, find_binaries
 
 Report = Callable[[str], None]

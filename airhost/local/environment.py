@@ -7,8 +7,10 @@ and an interrupted ``up`` is finished by the next one.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +18,13 @@ from typing import Callable
 
 from airhost.config.loader import Project
 from airhost.config.models import Environment
-from airhost.errors import LocalError
+from airhost.errors import Aborted, LocalError
 from airhost.local import components as parts
 from airhost.local import python_env
 from airhost.dags.destinations import FolderDestination
 from airhost.dags.push import apply_sync
-from airhost.local.health import ApiClient, all_healthy, free_port, port_is_free, read_health
+from airhost.airflow_api import ApiClient, all_healthy, read_health
+from airhost.local.ports import free_port, port_is_free
 from airhost.local.paths import LocalPaths
 from airhost.local.postgres import EmbeddedPostgres
 from airhost.local.secrets import ADMIN_PASSWORD, LocalSecrets
@@ -82,11 +85,7 @@ class LocalEnvironment:
         if not url or not self.supervisor.is_running():
             raise LocalError(f"environment '{self.env.name}' is not running",
                              hint=f"start it with 'airhost up {self.env.name}'")
-        try:
-            return ApiClient(url, ADMIN_USER, self.admin_password() or "")
-        except (OSError, ValueError) as error:
-            raise LocalError(f"Airflow's API at {url} did not answer: {error}",
-                             hint=f"see 'airhost status {self.env.name}'") from None
+        return ApiClient(url, ADMIN_USER, self.admin_password() or "")
 
     # -- up ----------------------------------------------------------------------------------
 
@@ -217,6 +216,49 @@ class LocalEnvironment:
             return result
         return subprocess.run(command, capture_output=capture, text=True, cwd=self.project.root,
                               check=False)
+
+    def run_streamed(self, args: list[str], on_line: Callable[[str], None], *,
+                     timeout: float) -> int:
+        """Run a one-off command as ``airhost run`` does: Airflow's CLI (or ``bash``/``python``,
+        as the official image's entrypoint allows), its output line by line; its exit code."""
+        env_file = self.paths.env_files / "utils.env"
+        if not env_file.exists() or not self.paths.airflow_bin.exists():
+            raise LocalError(f"environment '{self.env.name}' has not been set up yet",
+                             hint=f"run 'airhost up {self.env.name}' first")
+        if args[:1] == ["python"]:
+            argv = [str(self.paths.venv / "bin" / "python"), *args[1:]]
+        elif args[:1] in (["bash"], ["sh"]):
+            argv = args
+        else:
+            argv = [str(self.paths.airflow_bin), *args]
+        command = ["/bin/sh", "-c", 'set -a && . "$0" && exec "$@"', str(env_file), *argv]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, cwd=self.project.root,
+                                   env={**os.environ, "PATH": f"{self.paths.venv / 'bin'}:"
+                                        + os.environ.get("PATH", "")})
+        fired = threading.Event()
+
+        def stop() -> None:
+            fired.set()
+            process.kill()
+
+        timer = threading.Timer(timeout, stop)
+        timer.start()
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                on_line(line.rstrip("\n"))
+            code = process.wait()
+        except KeyboardInterrupt:
+            process.terminate()
+            process.wait()
+            raise Aborted("interrupted: the command was stopped") from None
+        finally:
+            timer.cancel()
+        if fired.is_set():
+            raise LocalError(f"the command ran longer than {timeout:.0f} s and was stopped",
+                             hint="pass a longer --timeout")
+        return code
 
     def _ensure_fab_admin(self) -> None:
         listed = self.airflow(["users", "list", "--output", "json"], capture=True)

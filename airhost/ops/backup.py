@@ -7,7 +7,7 @@ destroy's final snapshots (``final``). After each backup the oldest ``backup`` a
 snapshots beyond ``database.keep_backups`` are deleted; never a final snapshot, never one made
 outside airhost, never the snapshot the database was restored from.
 
-A restore goes the CloudFormation way (see ``airhost.render.ecs.data``): every service is scaled to
+A restore goes the CloudFormation way (see ``airhost.render.data``): every service is scaled to
 0 so nothing writes to either database, the data stack is updated with ``DatabaseSnapshot`` set —
 CloudFormation creates a new instance from the snapshot and points the database URL secret at it —
 then ``airflow db migrate`` runs (a snapshot from an older release is brought to the running one),
@@ -22,14 +22,13 @@ from typing import Any
 
 from airhost.aws.errors import AwsApiError
 from airhost.aws.rds import Snapshot
-from airhost.deploy.stacks import deploy_stack
 from airhost.errors import Aborted, AirhostError, UsageError
 from airhost.ops.bootstrap import bootstrap
-from airhost.ops.environment import AwsEnvironment
-from airhost.ops.progress import Progress
-from airhost.ops.scale import scale, service_states
-from airhost.render.ecs.common import stack_tags
+from airhost.progress import Progress
+from airhost.render.common import stack_tags
 from airhost.render.stacks import StackTemplate
+from airhost.stacks.apply import deploy_stack
+from airhost.targets.cloud import CloudEnvironment
 
 SNAPSHOT_TIMEOUT = 3600.0
 RETIRED = "retired-databases"
@@ -45,7 +44,7 @@ def check_label(label: str | None) -> str | None:
     return label
 
 
-def take_backup(aws: AwsEnvironment, progress: Progress, *, kind: str = "backup",
+def take_backup(aws: CloudEnvironment, progress: Progress, *, kind: str = "backup",
                 label: str | None = None, note: str | None = None) -> dict[str, Any]:
     """Snapshot the database, wait until it is available, prune old backups; the new backup."""
     env = aws.env
@@ -66,7 +65,7 @@ def take_backup(aws: AwsEnvironment, progress: Progress, *, kind: str = "backup"
             "pruned": pruned}
 
 
-def list_backups(aws: AwsEnvironment) -> list[dict[str, Any]]:
+def list_backups(aws: CloudEnvironment) -> list[dict[str, Any]]:
     """The environment's snapshots, newest first, with their age in hours."""
     now = aws.clock.utcnow()
     restored_from = _restored_from(aws)
@@ -84,7 +83,7 @@ def list_backups(aws: AwsEnvironment) -> list[dict[str, Any]]:
     return rows
 
 
-def prune_backups(aws: AwsEnvironment, progress: Progress, *, keep_also: str = "") -> list[str]:
+def prune_backups(aws: CloudEnvironment, progress: Progress, *, keep_also: str = "") -> list[str]:
     """Delete the oldest backups beyond ``database.keep_backups``; the ids deleted."""
     keep = aws.env.database.keep_backups
     protected = {keep_also, _restored_from(aws)}
@@ -100,7 +99,7 @@ def prune_backups(aws: AwsEnvironment, progress: Progress, *, keep_also: str = "
     return deleted
 
 
-def check_restorable(aws: AwsEnvironment, snapshot_id: str, progress: Progress) -> Snapshot:
+def check_restorable(aws: CloudEnvironment, snapshot_id: str, progress: Progress) -> Snapshot:
     snapshot = aws.rds.snapshot(snapshot_id)
     env = aws.env
     if snapshot is None:
@@ -121,30 +120,31 @@ def check_restorable(aws: AwsEnvironment, snapshot_id: str, progress: Progress) 
     return snapshot
 
 
-def restore_database(aws: AwsEnvironment, snapshot_id: str, progress: Progress, *,
+def restore_database(aws: CloudEnvironment, snapshot_id: str, progress: Progress, *,
                      confirm: bool = True) -> dict[str, Any]:
     """Stop the services, switch the database to a new instance from the snapshot, migrate,
     start the services again; what was done."""
     check_restorable(aws, snapshot_id, progress)
-    counts = {component: state.desired for component, state in service_states(aws).items()}
+    counts = {state.component: state.desired or 0 for state in aws.components()}
     if confirm and not progress.confirm(
             f"restore {aws.env.name} from {snapshot_id}? Airflow stops until the new database is up"):
         raise Aborted("not restoring: declined", hint="nothing was changed")
-    progress.step("stopping every service: nothing may write to the database during the switch")
-    scale(aws, {component: 0 for component in counts}, progress)
+    progress.step("stopping every component: nothing may write to the database during the switch")
+    aws.hold(progress)
     try:
         switched = switch_database(aws, snapshot_id, progress)
     except AirhostError:
-        progress.step("the switch failed: starting the services again on the previous database")
-        scale(aws, counts, progress)
+        progress.step("the switch failed: starting the components again on the previous database")
+        aws.scale(counts, progress, wait=True)
         raise
     steps = bootstrap(aws, progress)
-    progress.step("starting the services again")
-    services = scale(aws, counts, progress)
-    return {**switched, "bootstrap": steps, "services": services}
+    progress.step("starting the components again")
+    components = aws.scale(counts, progress, wait=True)
+    return {**switched, "bootstrap": steps,
+            "components": [component.to_json() for component in components]}
 
 
-def switch_database(aws: AwsEnvironment, snapshot_id: str, progress: Progress) -> dict[str, Any]:
+def switch_database(aws: CloudEnvironment, snapshot_id: str, progress: Progress) -> dict[str, Any]:
     """Update the deployed data stack with ``DatabaseSnapshot``; the old and the new instance."""
     cfn = aws.cloudformation
     name = aws.stack_name("data")
@@ -158,7 +158,7 @@ def switch_database(aws: AwsEnvironment, snapshot_id: str, progress: Progress) -
                           tags=stack_tags(aws.env, "data"))
     parameters = {**existing.parameters, "DatabaseSnapshot": snapshot_id}
     progress.step(f"creating a new database from {snapshot_id} (CloudFormation replaces the instance)")
-    result = deploy_stack(aws, stack, parameters, progress, confirm=False)
+    result = deploy_stack(aws.cloudformation, stack, parameters, progress, confirm=False)
     current = result.outputs.get("DatabaseInstanceId", "")
     if previous and previous != current:
         _retire(aws, previous, snapshot_id)
@@ -167,12 +167,12 @@ def switch_database(aws: AwsEnvironment, snapshot_id: str, progress: Progress) -
             "instance": current}
 
 
-def retired_databases(aws: AwsEnvironment) -> list[dict[str, str]]:
+def retired_databases(aws: CloudEnvironment) -> list[dict[str, str]]:
     record = aws.parameters.get_json(aws.parameter_name(RETIRED)) or {}
     return list(record.get("instances", []))
 
 
-def cleanup_retired(aws: AwsEnvironment, progress: Progress) -> list[dict[str, str]]:
+def cleanup_retired(aws: CloudEnvironment, progress: Progress) -> list[dict[str, str]]:
     """Delete the instances earlier restores replaced, each after a final snapshot."""
     removed, kept = [], []
     stamp = aws.clock.utcnow().strftime("%Y%m%d-%H%M%S")
@@ -195,14 +195,14 @@ def cleanup_retired(aws: AwsEnvironment, progress: Progress) -> list[dict[str, s
     return removed
 
 
-def _retire(aws: AwsEnvironment, instance: str, snapshot_id: str) -> None:
+def _retire(aws: CloudEnvironment, instance: str, snapshot_id: str) -> None:
     entries = [e for e in retired_databases(aws) if e["instance"] != instance]
     entries.append({"instance": instance, "replaced_by_restore_of": snapshot_id,
                     "retired_at": aws.clock.utcnow().isoformat(timespec="seconds")})
     _write_retired(aws, entries)
 
 
-def _write_retired(aws: AwsEnvironment, entries: list[dict[str, str]]) -> None:
+def _write_retired(aws: CloudEnvironment, entries: list[dict[str, str]]) -> None:
     if entries:
         aws.parameters.put_json(aws.parameter_name(RETIRED), {"instances": entries},
                                 description="databases replaced by a restore, kept until cleanup")
@@ -210,7 +210,7 @@ def _write_retired(aws: AwsEnvironment, entries: list[dict[str, str]]) -> None:
         aws.parameters.delete(aws.parameter_name(RETIRED))
 
 
-def _current_instance(aws: AwsEnvironment) -> str:
+def _current_instance(aws: CloudEnvironment) -> str:
     data = aws.cloudformation.require(aws.stack_name("data"))
     instance = data.outputs.get("DatabaseInstanceId")
     if not instance:
@@ -218,12 +218,12 @@ def _current_instance(aws: AwsEnvironment) -> str:
     return instance
 
 
-def _restored_from(aws: AwsEnvironment) -> str:
+def _restored_from(aws: CloudEnvironment) -> str:
     data = aws.cloudformation.describe(aws.stack_name("data"))
     return data.parameters.get("DatabaseSnapshot", "") if data else ""
 
 
-def _own_snapshots(aws: AwsEnvironment) -> list[Snapshot]:
+def _own_snapshots(aws: CloudEnvironment) -> list[Snapshot]:
     env = aws.env
     return [s for s in aws.rds.manual_snapshots()
             if s.tags.get("airhost:project") == env.project

@@ -12,16 +12,15 @@ from typing import Any
 
 from airhost.aws.cloudformation import Stack, raise_if_failed
 from airhost.aws.errors import NotDeployed
-from airhost.deploy.release import RELEASE
-from airhost.ops.environment import DEPLOY_ORDER, AwsEnvironment
-from airhost.ops.progress import Progress
-from airhost.ops.scale import PARKED
+from airhost.ops.release import RELEASE
+from airhost.progress import Progress
+from airhost.targets.cloud import PARKED, CloudEnvironment
 
 DELETE_TIMEOUT = 3600.0
 SNAPSHOT_TIMEOUT = 3600.0
 
 
-def describe_destruction(aws: AwsEnvironment, *, delete_data: bool) -> dict[str, Any]:
+def describe_destruction(aws: CloudEnvironment, *, delete_data: bool) -> dict[str, Any]:
     """What ``destroy`` would delete and keep; NotDeployed when there is nothing."""
     stacks = {layer: stack for layer, stack in aws.stacks().items() if stack is not None}
     if not stacks:
@@ -31,20 +30,20 @@ def describe_destruction(aws: AwsEnvironment, *, delete_data: bool) -> dict[str,
     buckets = [data[key] for key in ("LogsBucket", "DagsBucket") if data.get(key)]
     return {
         "environment": aws.env.name, "region": aws.session.region,
-        "stacks": [stacks[layer].name for layer in reversed(DEPLOY_ORDER) if layer in stacks],
+        "stacks": [stacks[layer].name for layer in reversed(aws.layers) if layer in stacks],
         "database": data.get("DatabaseInstanceId"),
         "buckets_deleted" if delete_data else "buckets_kept": buckets,
     }
 
 
-def destroy_environment(aws: AwsEnvironment, progress: Progress, *,
+def destroy_environment(aws: CloudEnvironment, progress: Progress, *,
                         delete_data: bool = False) -> dict[str, Any]:
     """Snapshot the database, delete the stacks in reverse order; what was done."""
     plan = describe_destruction(aws, delete_data=delete_data)
     stacks = {layer: stack for layer, stack in aws.stacks().items() if stack is not None}
     snapshot = _final_snapshot(aws, plan["database"], progress)
     deleted = []
-    for layer in reversed(DEPLOY_ORDER):
+    for layer in reversed(aws.layers):
         if layer in stacks:
             _delete_stack(aws, stacks[layer], progress)
             deleted.append(stacks[layer].name)
@@ -60,7 +59,7 @@ def destroy_environment(aws: AwsEnvironment, progress: Progress, *,
             "buckets_deleted": removed}
 
 
-def _final_snapshot(aws: AwsEnvironment, instance_id: str | None, progress: Progress) -> str | None:
+def _final_snapshot(aws: CloudEnvironment, instance_id: str | None, progress: Progress) -> str | None:
     if not instance_id:
         return None
     database = aws.rds.describe(instance_id)
@@ -80,7 +79,7 @@ def _final_snapshot(aws: AwsEnvironment, instance_id: str | None, progress: Prog
     return snapshot
 
 
-def _delete_stack(aws: AwsEnvironment, stack: Stack, progress: Progress) -> None:
+def _delete_stack(aws: CloudEnvironment, stack: Stack, progress: Progress) -> None:
     cfn = aws.cloudformation
     if stack.termination_protection:
         progress.detail(f"lifting termination protection of {stack.name}")

@@ -20,15 +20,10 @@ from airhost.config.models import Environment
 from airhost.errors import AirhostError
 from airhost.local.paths import LocalPaths
 from airhost.render.dockerfile import image_inputs, render_dockerfile
+from airhost.tools.docker import Docker, DockerUnavailable  # noqa: F401 - the image commands' seam
 
 Report = Callable[[str], None]
 IMAGE_RECORD = "image"
-
-
-class DockerUnavailable(AirhostError):
-    """No Docker client, or no engine behind it."""
-
-    exit_code = 3
 
 
 @dataclass(frozen=True)
@@ -100,40 +95,6 @@ def stage(project: Project, env: Environment) -> StagedImage:
     commit = git_commit(root)
     tag = f"{commit}-{digest[:12]}" if commit else digest[:12]
     return StagedImage(f"{env.project}-{env.name}-airflow", tag, context, dockerfile, digest, commit)
-
-
-class Docker:
-    """The Docker command line: the seam between airhost and whatever engine the machine has."""
-
-    def __init__(self, binary: str | None = None) -> None:
-        self.binary = binary or shutil.which("docker")
-
-    def require_engine(self) -> None:
-        if not self.binary:
-            raise DockerUnavailable(
-                "cannot build the image: the docker command is not installed",
-                hint="install Docker (or Podman with its docker command), or use --dockerfile-only "
-                     "and build the written Dockerfile elsewhere")
-        probe = subprocess.run([self.binary, "info", "--format", "{{.ServerVersion}}"],
-                               capture_output=True, text=True, check=False)
-        if probe.returncode != 0:
-            reason = (probe.stderr.strip().splitlines() or ["no answer"])[-1]
-            raise DockerUnavailable(
-                f"cannot build the image: no Docker engine answers ({reason})",
-                hint="start Docker, or use --dockerfile-only and build the written Dockerfile "
-                     "where an engine runs")
-
-    def run(self, args: list[str], *, stdin: str | None = None, report: Report | None = None) -> str:
-        assert self.binary
-        process = subprocess.run([self.binary, *args], input=stdin, capture_output=True, text=True,
-                                 check=False)
-        if process.returncode != 0:
-            tail = "\n".join((process.stderr or process.stdout).strip().splitlines()[-8:])
-            raise AirhostError(f"'docker {args[0]}' failed (exit {process.returncode}):\n{tail}")
-        if report:
-            for line in process.stdout.strip().splitlines()[-3:]:
-                report(line)
-        return process.stdout
 
 
 def build(staged: StagedImage, docker: Docker, report: Report) -> None:

@@ -1,108 +1,199 @@
-"""``status`` of an ECS environment: stacks, release, services, database, API health.
+"""``status`` of any environment: its components, health and, in the cloud, stacks and release.
 
-``environment_status`` gathers everything as JSON-able data; ``format_status`` renders it for people.
-An environment that is not deployed is a status too (``deployed: false``), not an error.
+``environment_status`` gathers everything into one ``EnvironmentStatus`` for every target (local
+processes and cloud services alike are ``ComponentState``\\ s); ``format_status`` renders it for
+people. An environment that is not deployed is a status too (``deployed: false``), not an error.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from airhost.config.models import Environment
-from airhost.deploy.release import read_release
-from airhost.ops.environment import AwsEnvironment, facts_from
-from airhost.ops.health import check_health
-from airhost.ops.scale import PARKED
+from airhost.airflow_api import check_health
+from airhost.ops.release import Release, read_release
+from airhost.targets import ComponentState, Deployment
+from airhost.targets.cloud import PARKED, CloudEnvironment
 
 
-def environment_status(env: Environment, *, aws: AwsEnvironment | None = None,
-                       check_api: bool = True, show_password: bool = False) -> dict[str, Any]:
-    """Everything airhost knows about the deployed ``env``, as JSON-able data.
+@dataclass(frozen=True)
+class StackStatus:
+    layer: str
+    name: str
+    status: str
+    updated: str | None = None
+    reason: str | None = None
 
-    The admin password is read from its secret only with ``show_password``.
-    """
-    aws = aws or AwsEnvironment(env)
-    stacks = aws.stacks()
-    status: dict[str, Any] = {
-        "environment": env.name, "project": env.project, "target": "ecs",
-        "region": aws.session.region,
-        "stacks": [{"layer": layer, "name": aws.stack_name(layer),
-                    "status": stack.status if stack else "NOT_DEPLOYED",
-                    "updated": stack.updated.isoformat() if stack and stack.updated else None,
-                    "reason": stack.reason if stack else None}
-                   for layer, stack in stacks.items() if stack or layer != "access"],
-        "deployed": False, "release": None, "services": {}, "database": None,
-        "health": None, "parked": False,
-    }
-    airflow = stacks.get("airflow")
-    if airflow is None or airflow.never_created or not airflow.outputs:
-        return status
-    facts = facts_from(stacks)
-    states = aws.ecs.describe_services(facts.cluster, list(facts.services.values()))
-    database = aws.rds.describe(facts.database_instance) if facts.database_instance else None
-    status.update(
-        deployed=True,
-        release=read_release(aws),
-        parked=aws.parameters.get_json(aws.parameter_name(PARKED)) is not None,
-        services={component: ({"service": name, "desired": states[name].desired,
-                               "running": states[name].running, "pending": states[name].pending,
-                               "status": states[name].status}
-                              if name in states else {"service": name, "status": "MISSING"})
-                  for component, name in facts.services.items()},
-        database={"instance": database.instance_id, "status": database.status,
-                  "engine_version": database.engine_version, "class": database.instance_class}
-        if database else ({"instance": facts.database_instance, "status": "MISSING"}
-                          if facts.database_instance else None),
-        health=check_health(facts.url) if check_api else {"checked": False, "reason": "not asked"},
-        url=facts.url, admin_secret=facts.admin_secret,
-    )
+    def to_json(self) -> dict[str, Any]:
+        return {"layer": self.layer, "name": self.name, "status": self.status,
+                "updated": self.updated, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class EnvironmentStatus:
+    """Everything airhost knows about an environment now, the same shape for every target."""
+
+    environment: str
+    project: str
+    target: str
+    where: str  # the region, or "this machine"
+    deployed: bool
+    running: bool
+    healthy: bool | None
+    components: tuple[ComponentState, ...] = ()
+    url: str | None = None
+    airflow_version: str | None = None
+    executor: str | None = None
+    stacks: tuple[StackStatus, ...] = ()
+    release: Release | None = None
+    database: dict[str, Any] | None = None
+    health: dict[str, Any] | None = None
+    parked: bool = False
+    admin_secret: str | None = None
+    username: str | None = None
+    password: str | None = None  # only when asked for
+    details: dict[str, Any] = field(default_factory=dict)  # the target's own (the state folder)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment, "project": self.project, "target": self.target,
+            "where": self.where, "deployed": self.deployed, "running": self.running,
+            "healthy": self.healthy, "url": self.url, "airflow_version": self.airflow_version,
+            "executor": self.executor,
+            "components": [component.to_json() for component in self.components],
+            "stacks": [stack.to_json() for stack in self.stacks],
+            "release": self.release.to_json() if self.release else None,
+            "database": self.database, "health": self.health, "parked": self.parked,
+            "admin_secret": self.admin_secret, "username": self.username,
+            "password": self.password, **self.details,
+        }
+
+
+def environment_status(deployment: Deployment, *, check_api: bool = True,
+                       show_password: bool = False) -> EnvironmentStatus:
+    """The status of ``deployment``'s environment; the admin password only with ``show_password``."""
+    if deployment.cloud is None:
+        return _local_status(deployment, show_password)
+    return _cloud_status(deployment.cloud, check_api, show_password)
+
+
+def _local_status(deployment: Any, show_password: bool) -> EnvironmentStatus:
+    local = deployment.local
+    data = local.status()
+    components = tuple(deployment.components())
+    env = deployment.env
+    return EnvironmentStatus(
+        environment=env.name, project=env.project, target=env.target, where="this machine",
+        deployed=True, running=data["running"], healthy=data["healthy"], components=components,
+        url=data["url"], airflow_version=env.airflow.version, executor=env.airflow.executor,
+        username=data["username"], password=local.admin_password() if show_password else None,
+        details={"state_dir": data["state_dir"]})
+
+
+def _cloud_status(cloud: CloudEnvironment, check_api: bool, show_password: bool) -> EnvironmentStatus:
+    env = cloud.env
+    stacks = cloud.stacks()
+    rows = tuple(StackStatus(layer, cloud.stack_name(layer),
+                             stack.status if stack else "NOT_DEPLOYED",
+                             stack.updated.isoformat() if stack and stack.updated else None,
+                             stack.reason if stack else None)
+                 for layer, stack in stacks.items() if stack or layer != "access")
+    base = dict(environment=env.name, project=env.project, target=env.target,
+                where=cloud.session.region, stacks=rows, airflow_version=env.airflow.version,
+                executor=env.airflow.executor)
+    compute = stacks.get(cloud.compute)
+    if compute is None or compute.never_created or not compute.outputs:
+        return EnvironmentStatus(**base, deployed=False, running=False, healthy=None)
+    facts = cloud.facts()
+    components = tuple(cloud.components())
+    found = cloud.rds.describe(facts.database) if facts.database else None
+    database = ({"instance": found.instance_id, "status": found.status,
+                 "engine_version": found.engine_version, "class": found.instance_class}
+                if found else ({"instance": facts.database, "status": "MISSING"}
+                               if facts.database else None))
+    health = check_health(facts.url) if check_api else {"checked": False, "reason": "not asked"}
+    username = password = None
     if show_password and facts.admin_secret:
-        admin = aws.secrets.get_json(facts.admin_secret)
-        status.update(username=admin.get("username"), password=admin.get("password"))
-    return status
+        admin = cloud.secrets.get_json(facts.admin_secret)
+        username, password = admin.get("username"), admin.get("password")
+    release = read_release(cloud)
+    if release:
+        base["airflow_version"] = release.airflow_version
+    return EnvironmentStatus(
+        **base, deployed=True, running=any(c.running for c in components),
+        healthy=health.get("healthy"), components=components, url=facts.url,
+        release=release, database=database, health=health,
+        parked=cloud.parameters.get_json(cloud.parameter_name(PARKED)) is not None,
+        admin_secret=facts.admin_secret, username=username, password=password)
 
 
-def format_status(status: dict[str, Any]) -> Group:
+def format_status(status: EnvironmentStatus) -> Group:
     """The status as tables for a terminal."""
-    title = f"{status['project']}-{status['environment']} on ECS in {status['region']}"
+    title = f"{status.project}-{status.environment} ({status.target}, {status.where})"
     parts: list[Any] = [Text(title, style="bold")]
-    stacks = Table("layer", "stack", "status", "updated", box=None, pad_edge=False)
-    for stack in status["stacks"]:
-        stacks.add_row(stack["layer"], stack["name"], _styled(stack["status"]), stack["updated"] or "")
-    parts.append(stacks)
-    if not status["deployed"]:
-        parts.append(Text(f"not deployed in {status['region']}: run 'airhost deploy "
-                          f"{status['environment']}'", style="yellow"))
+    if status.stacks:
+        stacks = Table("layer", "stack", "status", "updated", box=None, pad_edge=False)
+        for stack in status.stacks:
+            stacks.add_row(stack.layer, stack.name, _styled(stack.status), stack.updated or "")
+        parts.append(stacks)
+    if not status.deployed:
+        parts.append(Text(f"not deployed in {status.where}: run 'airhost deploy "
+                          f"{status.environment}'", style="yellow"))
         return Group(*parts)
-    release = status.get("release") or {}
-    parts.append(Text(
-        f"release: Airflow {release.get('airflow_version', '?')}, image {release.get('image', '?')}, "
-        f"config {release.get('config_hash', '?')}, deployed {release.get('deployed_at', 'never')}"
-        + (" — PARKED (airhost scale --resume)" if status["parked"] else "")))
-    services = Table("component", "service", "desired", "running", "pending", box=None, pad_edge=False)
-    for component, service in sorted(status["services"].items()):
-        services.add_row(component, service["service"], str(service.get("desired", "-")),
-                         str(service.get("running", "-")), str(service.get("pending", "-")))
-    parts.append(services)
-    database = status.get("database") or {}
-    parts.append(Text(f"database: {database.get('instance', '-')} {database.get('status', '-')}"))
-    if status.get("password"):
-        parts.append(Text(f"admin: {status.get('username')} password: {status['password']}"))
-    health = status.get("health") or {}
+    if status.release:
+        release = status.release
+        parts.append(Text(
+            f"release: Airflow {release.airflow_version}, image {release.image}, config "
+            f"{release.config_hash}, deployed {release.deployed_at}"
+            + (" — PARKED (airhost scale --resume)" if status.parked else "")))
+    elif status.target == "local":
+        state = "running" if status.running else "stopped"
+        health = "healthy" if status.healthy else ("not healthy" if status.running else "-")
+        parts.append(Text(f"Airflow {status.airflow_version}: {state}, {health}"))
+    if status.url:
+        parts.append(Text(f"URL: {status.url}" + (f"  user: {status.username}"
+                                                  if status.username else "")))
+    grid = Table("component", "state", "desired", "running", "health", "restarts", "pid",
+                 "uptime", "where", box=None, pad_edge=False)
+    for item in status.components:
+        grid.add_row(item.component, _styled(item.state), _number(item.desired),
+                     _number(item.running), item.health or "-", _number(item.restarts),
+                     _number(item.pid), _uptime(item.uptime_seconds), item.where or "")
+    parts.append(grid)
+    if status.database:
+        parts.append(Text(f"database: {status.database.get('instance', '-')} "
+                          f"{status.database.get('status', '-')}"))
+    if status.password:
+        parts.append(Text(f"admin: {status.username} password: {status.password}"))
+    health = status.health or {}
     if health.get("checked"):
         state = "healthy" if health.get("healthy") else "UNHEALTHY"
         details = ", ".join(f"{k} {v}" for k, v in health.get("components", {}).items())
         parts.append(Text(f"api: {state} {details or health.get('reason', '')}"))
-    else:
+    elif status.health is not None:
         parts.append(Text(f"api: not checked ({health.get('reason', '')})", style="dim"))
     return Group(*parts)
 
 
+def _number(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _uptime(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
 def _styled(status: str) -> Text:
-    style = ("red" if "FAILED" in status or "ROLLBACK" in status else
-             "yellow" if "PROGRESS" in status or status == "NOT_DEPLOYED" else "green")
+    style = ("red" if "FAILED" in status or "ROLLBACK" in status or status in
+             ("CRASH_LOOP", "FATAL", "BACKOFF", "MISSING") else
+             "yellow" if "PROGRESS" in status or status in ("NOT_DEPLOYED", "PENDING", "STARTING")
+             else "green")
     return Text(status, style=style)

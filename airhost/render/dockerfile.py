@@ -37,7 +37,7 @@ def image_inputs(env: Environment, *, has_requirements: bool, has_plugins: bool)
 
 def config_packages(env: Environment) -> list[str]:
     """What the rendered configuration needs beyond the official image, with why."""
-    if env.target == "ecs" and env.airflow.executor == "celery":
+    if not env.is_local and env.airflow.executor == "celery" and env.celery.broker == "sqs":
         # Celery's SQS transport needs pycurl; Airflow's DogStatsD client sends the tagged
         # backlog gauges the worker groups scale on (see render/ecs/backlog.py).
         return ["celery[sqs]", "datadog"]

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
+
+from airhost.errors import ConfigError
+from airhost.render.stacks import StackTemplate
 
 Level = Literal["error", "warning", "info"]
 
@@ -57,3 +61,33 @@ def lint_template(template: dict[str, Any], region: str, *, accepted: bool = Fal
 
 def errors(findings: list[Finding]) -> list[Finding]:
     return [finding for finding in findings if finding.level == "error"]
+
+
+class TemplateInvalid(ConfigError):
+    """A rendered template fails cfn-lint: a renderer bug or a config CloudFormation cannot take.
+
+    The same error, and exit code, whether ``render --lint``, ``plan`` or ``deploy`` found it.
+    """
+
+    exit_code = 2
+
+
+def lint_stacks(stacks: list[StackTemplate], region: str) -> list[tuple[str, Finding]]:
+    """(stack, finding) for every finding; raises TemplateInvalid when any is an error."""
+    findings = [(stack.name, finding) for stack in stacks
+                for finding in _lint(json.dumps(stack.template, sort_keys=True), region)]
+    blocking = [(name, finding) for name, finding in findings if finding.level == "error"]
+    if blocking:
+        raise TemplateInvalid(
+            f"{len(blocking)} error(s) in the rendered templates: nothing was deployed",
+            problems=[f"{name}: {finding}" for name, finding in blocking],
+            hint="this is a bug in airhost or a setting CloudFormation cannot take; "
+                 "'airhost render' writes the templates for a closer look")
+    return findings
+
+
+@lru_cache(maxsize=64)
+def _lint(template: str, region: str) -> tuple[Finding, ...]:
+    # The same template lints the same: a deploy re-run in one process (a benchmark, a test
+    # session) pays for cfn-lint once per template.
+    return tuple(lint_template(json.loads(template), region))

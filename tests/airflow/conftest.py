@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from airhost.local.health import ApiClient
+from airhost.airflow_api import ApiClient
 
 REPO = Path(__file__).resolve().parents[2]
 

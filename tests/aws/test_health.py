@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from airhost.ops.health import check_health
+from airhost.airflow_api import check_health
 
 
 @pytest.fixture
@@ -46,4 +46,4 @@ def test_a_private_api_is_not_checked_and_an_unreachable_one_says_so():
     assert check_health(None)["checked"] is False
     unreachable = check_health("http://127.0.0.1:9", timeout=1)
     assert unreachable["checked"] and unreachable["healthy"] is False
-    assert "did not answer" in unreachable["reason"]
+    assert "could not be reached" in unreachable["reason"]

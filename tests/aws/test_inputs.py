@@ -8,10 +8,11 @@ import pytest
 
 from airhost.aws.cloudformation import Stack
 from airhost.errors import UsageError
-from airhost.ops.environment import parse_services
-from airhost.ops.logs import parse_since
-from airhost.ops.scale import count_parameter, parse_counts
-from airhost.plan.changeset import MissingOutput, stack_parameters
+from airhost.ops.scale import parse_counts
+from airhost.targets.cloud_logs import parse_since
+from airhost.targets.ecs.deployment import count_parameter
+from airhost.targets.ecs.facts import parse_services
+from airhost.stacks.changeset import MissingOutput, stack_parameters
 from airhost.render.stacks import StackTemplate
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)

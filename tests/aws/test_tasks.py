@@ -7,17 +7,18 @@ import pytest
 from airhost.aws.ecs import Ecs
 from airhost.aws.errors import TaskFailed, TaskTimeout, WaitTimeout
 from airhost.config.models import Environment
-from airhost.ops.environment import AwsEnvironment, Facts
-from airhost.ops.progress import Progress
-from airhost.ops.tasks import run_command
+from airhost.progress import Progress
+from airhost.targets.ecs.deployment import EcsDeployment
+from airhost.targets.ecs.facts import EcsFacts
+from airhost.targets.ecs.tasks import run_command
 
 TASK = "arn:aws:ecs:eu-west-1:123456789012:task/c/abc123"
 
 
-def environment(session) -> AwsEnvironment:
+def environment(session) -> EcsDeployment:
     env = Environment(name="prod", project="shop", target="ecs", region="eu-west-1")
-    aws = AwsEnvironment(env, session=session)
-    aws.__dict__["facts"] = Facts(  # what the stacks' outputs would say
+    aws = EcsDeployment(env, session=session)
+    aws.__dict__["ecs_facts"] = EcsFacts(  # what the stacks' outputs would say
         cluster="c", capacity_provider="FARGATE", utils_task_definition="utils:1",
         container="airflow", log_group="/airhost/shop/prod", subnets=["subnet-1", "subnet-2"],
         security_groups=["sg-1"], services={"standalone": "svc"})

@@ -51,7 +51,7 @@ def test_local_costs_nothing_on_aws(run_cli):
     assert "costs nothing on AWS" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_other_cloud_targets_are_not_covered_yet(run_cli, write_project):
+def test_a_target_without_an_estimate_says_so(run_cli, write_project):
     root = write_project("""
         project: analytics
         environments:
@@ -59,7 +59,7 @@ def test_other_cloud_targets_are_not_covered_yet(run_cli, write_project):
     """)
     result = run_cli("cost", "k8s", "--config", str(root))
     assert result.exit_code == 2
-    assert "cost estimates cover ecs today" in result.stderr and "eks" in result.stderr
+    assert "target eks" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_region_outside_the_table_says_which_are_known(run_cli, write_project):

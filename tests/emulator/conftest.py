@@ -70,17 +70,18 @@ class Deployed:
         return load_project(self.root)
 
     def aws(self, name: str = "prod"):
-        from airhost.ops.environment import AwsEnvironment
+        from airhost.targets.ecs import EcsDeployment
 
-        return AwsEnvironment(self.project().environment(name))
+        return EcsDeployment(self.project().environment(name))
 
     def deploy(self, name: str = "prod", progress=None) -> dict:
-        from airhost.deploy.pipeline import deploy_environment
-        from airhost.ops.progress import Progress
+        """Deploy the environment; the summary as ``--output json`` shows it."""
+        from airhost.deploy import deploy_environment
+        from airhost.progress import Progress
 
         project = self.project()
         return deploy_environment(project.environment(name), project.config_hash,
-                                  progress or Progress(), confirm=False)
+                                  progress or Progress(), confirm=False).to_json()
 
     def edit(self, old: str, new: str) -> None:
         path = self.root / "airhost.yaml"

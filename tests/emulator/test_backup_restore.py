@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from airhost.ops.backup import list_backups, restore_database, take_backup
-from airhost.ops.progress import Progress
+from airhost.progress import Progress
 
 pytestmark = pytest.mark.emulator
 
@@ -55,7 +55,7 @@ def test_backups_beyond_the_configured_number_are_deleted_oldest_first(shop):
 
 def test_restore_switches_to_a_new_instance_and_keeps_the_old_until_cleanup(shop, emulator, run_cli):
     shop.deploy()
-    before = shop.aws().facts.database_instance
+    before = shop.aws().ecs_facts.database_instance
     backup = run_cli("backup", "prod", "--config", str(shop.root))
     snapshot = backup.stdout.split("backup ")[1].split()[0]
     emulator.commands.clear()
@@ -63,7 +63,7 @@ def test_restore_switches_to_a_new_instance_and_keeps_the_old_until_cleanup(shop
     result = run_cli("restore", "prod", snapshot, "--yes", "--config", str(shop.root))
 
     assert result.exit_code == 0, result.stderr
-    after = shop.aws().facts.database_instance
+    after = shop.aws().ecs_facts.database_instance
     assert after != before and {before, after} <= instances()
     restored = boto3.client("cloudformation").describe_stacks(StackName="shop-prod-data")
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in restored["Stacks"][0]["Parameters"]}
@@ -72,13 +72,13 @@ def test_restore_switches_to_a_new_instance_and_keeps_the_old_until_cleanup(shop
     assert f"previous database {before} kept" in result.stdout
     # migrated before anything started again, and the service runs again
     assert emulator.commands[0] == ["db", "migrate"] and emulator.running_at_start[0] == 0
-    services = shop.aws().ecs.describe_services(shop.aws().facts.cluster,
-                                                list(shop.aws().facts.services.values()))
+    services = shop.aws().ecs.describe_services(shop.aws().ecs_facts.cluster,
+                                                list(shop.aws().ecs_facts.services.values()))
     assert [s.desired for s in services.values()] == [1]
 
     # a later deploy keeps the restored database (CloudFormation needs the same snapshot id)
     shop.deploy()
-    assert shop.aws().facts.database_instance == after
+    assert shop.aws().ecs_facts.database_instance == after
 
     cleanup = run_cli("restore", "prod", "--cleanup", "--yes", "--config", str(shop.root))
     assert cleanup.exit_code == 0, cleanup.stderr
@@ -114,4 +114,4 @@ def test_restore_through_the_api_stops_services_during_the_switch(shop, emulator
 
     text = progress.text()
     assert text.index("scaling standalone") < text.index("creating a new database from")
-    assert summary["services"]["standalone"]["desired"] == 1
+    assert {c["component"]: c["desired"] for c in summary["components"]} == {"standalone": 1}

@@ -37,7 +37,7 @@ def test_push_to_an_ecs_environment_uploads_only_changes(emulator, write_project
     (root / "dags" / "helpers.py").write_text("VALUE = 1\n")
     emulator.script("db migrate", lines=["Database migrating done!"])
     Deployed(root).deploy("prod")
-    bucket = Deployed(root).aws("prod").facts.buckets["DagsBucket"]
+    bucket = Deployed(root).aws("prod").ecs_facts.buckets["DagsBucket"]
 
     first = run_cli("dags", "push", "prod", "--config", str(root), "--output", "json")
     assert first.exit_code == 0, first.stderr

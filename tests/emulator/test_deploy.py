@@ -8,7 +8,7 @@ import pytest
 from airhost.aws.errors import StackFailed
 from airhost.errors import Aborted
 from airhost.ops.bootstrap import BootstrapFailed
-from airhost.ops.progress import Progress
+from airhost.progress import Progress
 
 pytestmark = pytest.mark.emulator
 
@@ -32,8 +32,8 @@ def test_first_deploy_creates_stacks_migrates_then_starts_services(shop, emulato
     assert "$AIRHOST_ADMIN_PASSWORD" in emulator.commands[1][-1]
     assert "Database migrating done!" in progress.text()
     assert emulator.running_at_start == [0, 0]
-    assert summary["services"]["standalone"]["desired"] == 1
-    assert summary["services"]["standalone"]["running"] == 1
+    standalone = {c["component"]: c for c in summary["components"]}["standalone"]
+    assert standalone["desired"] == 1 and standalone["running"] == 1
     # the data stack is protected; the release is recorded
     data = boto3.client("cloudformation").describe_stacks(StackName="shop-prod-data")["Stacks"][0]
     assert data["EnableTerminationProtection"] is True
@@ -77,7 +77,7 @@ def test_deploy_of_a_changed_config_updates_only_the_airflow_stack(shop, emulato
 def test_split_topology_starts_every_component_at_its_count(shop):
     summary = shop.deploy("split")
 
-    counts = {component: s["desired"] for component, s in summary["services"].items()}
+    counts = {c["component"]: c["desired"] for c in summary["components"]}
     assert counts == {"api-server": 1, "scheduler": 2, "dag-processor": 1, "triggerer": 1}
 
 
@@ -122,7 +122,7 @@ def test_failing_migration_stops_before_any_service_starts(shop, emulator):
     assert "exit code 1" in str(failure.value)
     assert "could not connect to server" in progress.text()
     services = boto3.client("ecs").describe_services(
-        cluster=shop.aws().facts.cluster, services=list(shop.aws().facts.services.values()))
+        cluster=shop.aws().ecs_facts.cluster, services=list(shop.aws().ecs_facts.services.values()))
     assert [s["desiredCount"] for s in services["services"]] == [0]
     with pytest.raises(Exception):
         boto3.client("ssm").get_parameter(Name="/airhost/shop/prod/release")
@@ -137,7 +137,7 @@ def test_rerun_after_a_failed_migration_still_migrates_before_starting(shop, emu
 
     assert emulator.commands[-2] == ["db", "migrate"]
     assert emulator.running_at_start[-2] == 0  # nothing started before the migration
-    assert summary["services"]["standalone"]["running"] == 1
+    assert {c["component"]: c["running"] for c in summary["components"]} == {"standalone": 1}
 
 
 def test_interrupting_a_first_create_offers_to_delete_it(shop):
@@ -160,7 +160,7 @@ def test_interrupting_a_first_create_offers_to_delete_it(shop):
 
 
 def test_declining_a_change_set_changes_nothing(shop):
-    from airhost.deploy.pipeline import deploy_environment
+    from airhost.deploy import deploy_environment
 
     project = shop.project()
     with pytest.raises(Aborted):

@@ -8,7 +8,6 @@ import time
 import boto3
 import pytest
 
-from airhost.ops.logs import show_logs
 from airhost.ops.status import environment_status, format_status
 
 pytestmark = pytest.mark.emulator
@@ -18,6 +17,19 @@ pytestmark = pytest.mark.emulator
 def deployed(shop):
     shop.deploy()
     return shop
+
+
+def status_of(project, name: str = "prod", **options) -> dict:
+    return environment_status(project.aws(name), **options).to_json()
+
+
+def by_component(states: list[dict]) -> dict[str, dict]:
+    return {state["component"]: state for state in states}
+
+
+def show_logs(deployment, component, *, since="10m", follow=False, filter=None, echo=print):
+    return deployment.read_logs(component, since=since, follow=follow, pattern=filter, lines=50,
+                           echo=echo)
 
 
 def test_run_streams_the_task_log_and_exits_zero(deployed, emulator, run_cli):
@@ -49,30 +61,31 @@ def test_run_as_json_reports_the_task(deployed, emulator, run_cli):
 
 
 def test_status_reports_stacks_release_services_and_database(deployed):
-    status = environment_status(deployed.project().environment("prod"))
+    status = status_of(deployed)
 
-    assert status["deployed"] is True
+    assert status["deployed"] is True and status["target"] == "ecs"
     assert [s["status"] for s in status["stacks"]] == ["CREATE_COMPLETE", "CREATE_COMPLETE",
                                                        "UPDATE_COMPLETE"]
-    assert status["services"]["standalone"]["desired"] == 1
+    assert by_component(status["components"])["standalone"]["desired"] == 1
     assert status["database"]["status"] == "available"
     assert status["release"]["config_hash"] == deployed.project().config_hash
     assert status["health"]["checked"] is False  # private access: not reachable from here
-    assert "password" not in status
+    assert status["password"] is None
     json.dumps(status)  # a script can read it
-    shown = environment_status(deployed.project().environment("prod"), show_password=True)
+    shown = status_of(deployed, show_password=True)
     assert shown["username"] == "admin" and len(shown["password"]) >= 16
 
 
 def test_status_of_an_environment_never_deployed(shop):
-    status = environment_status(shop.project().environment("split"))
+    result = environment_status(shop.aws("split"))
+    status = result.to_json()
 
     assert status["deployed"] is False
     assert {s["status"] for s in status["stacks"]} == {"NOT_DEPLOYED"}
     from rich.console import Console
 
     console = Console(record=True, width=120)
-    console.print(format_status(status))
+    console.print(format_status(result))
     assert "not deployed in eu-west-1" in console.export_text()
 
 
@@ -85,8 +98,8 @@ def _log(group: str, stream: str, lines: list[str]) -> None:
 
 
 def test_logs_of_one_component_and_with_a_filter(deployed):
-    env = deployed.project().environment("prod")
-    group = deployed.aws().facts.log_group
+    env = deployed.aws()
+    group = env.ecs_facts.log_group
     _log(group, "standalone/airflow/task1", ["scheduler started", "ERROR dag import failed"])
     _log(group, "utils/airflow/task2", ["Database migrating done!"])
 
@@ -107,14 +120,14 @@ def test_logs_of_an_unknown_component_names_the_known_ones(deployed):
     from airhost.errors import UsageError
 
     with pytest.raises(UsageError, match="its components: standalone, utils"):
-        show_logs(deployed.project().environment("prod"), "webserver")
+        show_logs(deployed.aws(), "webserver")
 
 
 def test_scale_a_component_and_reject_an_unknown_one(shop, run_cli):
     shop.deploy("split")
     result = run_cli("scale", "split", "scheduler=3", "--config", str(shop.root), "-o", "json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["scheduler"]["desired"] == 3
+    assert by_component(json.loads(result.stdout))["scheduler"]["desired"] == 3
 
     result = run_cli("scale", "split", "worker=3", "--config", str(shop.root))
     assert result.exit_code == 2
@@ -126,23 +139,22 @@ def test_park_at_zero_then_resume_the_counts_that_ran(shop, run_cli):
     run_cli("scale", "split", "scheduler=3", "--config", str(shop.root))
 
     parked = run_cli("scale", "split", "--to-zero", "--config", str(shop.root), "-o", "json")
-    assert {s["desired"] for s in json.loads(parked.stdout).values()} == {0}
-    assert environment_status(shop.project().environment("split"))["parked"] is True
+    assert {s["desired"] for s in json.loads(parked.stdout)} == {0}
+    assert status_of(shop, "split")["parked"] is True
 
     resumed = run_cli("scale", "split", "--resume", "--config", str(shop.root), "-o", "json")
-    counts = {c: s["desired"] for c, s in json.loads(resumed.stdout).items()}
+    counts = {s["component"]: s["desired"] for s in json.loads(resumed.stdout)}
     assert counts == {"api-server": 1, "scheduler": 3, "dag-processor": 1, "triggerer": 1}
-    assert environment_status(shop.project().environment("split"))["parked"] is False
+    assert status_of(shop, "split")["parked"] is False
 
 
 def test_parking_holds_autoscaling_at_zero_and_resume_restores_it(shop):
-    from airhost.ops.progress import Progress
-    from airhost.ops.scale import park, resume
+    from airhost.progress import Progress
 
     shop.deploy("split")
     aws = shop.aws("split")
     # moto's CloudFormation does not create scalable targets: register the worker-like one by hand
-    target = f"service/{aws.facts.cluster}/{aws.facts.services['scheduler']}"
+    target = f"service/{aws.ecs_facts.cluster}/{aws.ecs_facts.services['scheduler']}"
     scaling = boto3.client("application-autoscaling")
     scaling.register_scalable_target(ServiceNamespace="ecs", ResourceId=target,
                                      ScalableDimension="ecs:service:DesiredCount",
@@ -152,21 +164,21 @@ def test_parking_holds_autoscaling_at_zero_and_resume_restores_it(shop):
         found = scaling.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[target])
         return found["ScalableTargets"][0]["MinCapacity"], found["ScalableTargets"][0]["MaxCapacity"]
 
-    park(aws, Progress())
+    aws.park(Progress())
     assert bounds() == (0, 0)
-    resume(aws, Progress())
+    aws.resume(Progress())
     assert bounds() == (1, 8)
 
 
 def test_following_logs_ends_quietly_on_ctrl_c(deployed):
     from airhost.aws.session import Clock
-    from airhost.ops.environment import AwsEnvironment
+    from airhost.targets.ecs import EcsDeployment
 
     def interrupt(seconds: float) -> None:
         raise KeyboardInterrupt
 
     env = deployed.project().environment("prod")
-    _log(deployed.aws().facts.log_group, "standalone/airflow/t1", ["scheduler heartbeat"])
+    _log(deployed.aws().ecs_facts.log_group, "standalone/airflow/t1", ["scheduler heartbeat"])
     lines: list[str] = []
-    aws = AwsEnvironment(env, clock=Clock(sleep=interrupt, poll_seconds=0))
-    assert show_logs(env, "standalone", follow=True, echo=lines.append, aws=aws) == 1
+    aws = EcsDeployment(env, clock=Clock(sleep=interrupt, poll_seconds=0))
+    assert show_logs(aws, "standalone", follow=True, echo=lines.append) == 1

@@ -26,7 +26,7 @@ def test_plan_of_a_changed_config_shows_the_changes_and_leaves_no_change_set(sho
     shop.edit('python: "3.12"}', 'python: "3.12", config: {core: {parallelism: 64}}}')
     result = run_cli("plan", "prod", "--config", str(shop.root), "--detailed-exitcode")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # Terraform's convention: 2 is "changes", 1 an error
     assert "shop-prod-airflow" in result.stdout and "AWS::ECS::TaskDefinition" in result.stdout
     # moto lists every change set ever executed too; one the plan left behind would be AVAILABLE
     listed = boto3.client("cloudformation").list_change_sets(StackName="shop-prod-airflow")
@@ -70,9 +70,10 @@ def test_running_a_command_in_an_environment_not_deployed(shop, run_cli):
 
 
 def test_a_template_error_blocks_the_deploy_before_any_aws_call(shop):
-    from airhost.deploy.lint import TemplateInvalid
-    from airhost.deploy.pipeline import deploy_environment, render
-    from airhost.ops.progress import Progress
+    from airhost.render.lint import TemplateInvalid
+    from airhost.deploy import deploy_environment
+from airhost.deploy.pipeline import render
+    from airhost.progress import Progress
 
     project = shop.project()
     env = project.environment("prod")

@@ -29,7 +29,7 @@ def test_status_table_and_not_deployed(shop, run_cli):
 
 def test_logs_of_a_component_through_the_cli(shop, run_cli):
     shop.deploy()
-    group = shop.aws().facts.log_group
+    group = shop.aws().ecs_facts.log_group
     _log(group, "standalone/airflow/t1", ["scheduler heartbeat", "ERROR broken thing"])
     result = run_cli("logs", "prod", "standalone", "--config", str(shop.root), "--filter", "ERROR")
     assert result.exit_code == 0, result.stderr

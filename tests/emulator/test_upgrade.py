@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from airhost.deploy.upgrade import UpgradeFailed, upgrade_environment
-from airhost.ops.progress import Progress
+from airhost.progress import Progress
 
 pytestmark = pytest.mark.emulator
 
@@ -18,7 +18,7 @@ OLD, NEW = "apache/airflow:3.1.3-python3.12", "apache/airflow:3.2.0-python3.12"
 def serving_image(shop) -> str:
     """The image of the task definition the standalone service runs."""
     ecs = boto3.client("ecs")
-    facts = shop.aws().facts
+    facts = shop.aws().ecs_facts
     service = ecs.describe_services(cluster=facts.cluster,
                                     services=list(facts.services.values()))["services"][0]
     definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
@@ -26,7 +26,7 @@ def serving_image(shop) -> str:
 
 
 def desired_counts(shop) -> list[int]:
-    facts = shop.aws().facts
+    facts = shop.aws().ecs_facts
     services = boto3.client("ecs").describe_services(cluster=facts.cluster,
                                                      services=list(facts.services.values()))
     return [s["desiredCount"] for s in services["services"]]
@@ -56,7 +56,7 @@ def test_upgrade_snapshots_stops_migrates_with_the_new_image_then_starts(shop, e
     # the migration ran with nothing serving, on the new task definitions
     assert emulator.commands[0] == ["db", "migrate"] and emulator.running_at_start[0] == 0
     text = result.stderr
-    assert (text.index("snapshotting database") < text.index("stopping the services")
+    assert (text.index("snapshotting database") < text.index("stopping the components")
             < text.index("migrating the metadata database") < text.index("starting Airflow 3.2.0"))
     assert serving_image(shop) == NEW and desired_counts(shop) == [1]
     assert release()["airflow_version"] == "3.2.0" and release()["image"] == NEW
@@ -65,7 +65,7 @@ def test_upgrade_snapshots_stops_migrates_with_the_new_image_then_starts(shop, e
 
 def test_failed_migration_rolls_back_and_restores_the_pre_upgrade_snapshot(shop, emulator, run_cli):
     shop.deploy()
-    before = shop.aws().facts.database_instance
+    before = shop.aws().ecs_facts.database_instance
     emulator.script("db migrate", exit_code=1,
                     lines=["alembic.util.exc.CommandError: Can't locate revision"])
 
@@ -76,9 +76,9 @@ def test_failed_migration_rolls_back_and_restores_the_pre_upgrade_snapshot(shop,
     error = result.stderr
     assert "upgrade of prod to Airflow 3.2.0 failed while migrating the database" in error
     assert "Can't locate revision" in error  # the task's log was streamed
-    assert f"airflow stack: previous release ({OLD}) serving" in error
+    assert f"compute stack: previous release ({OLD}) serving" in error
     snapshot = next(name for name in snapshots() if "-pre-upgrade-" in name)
-    after = shop.aws().facts.database_instance
+    after = shop.aws().ecs_facts.database_instance
     assert f"database: restored from {snapshot} into {after}" in error
     assert f"the migrated one, {before}, is kept" in error
     assert "release record: still Airflow 3.1.3" in error
@@ -95,7 +95,7 @@ def test_a_declined_restore_leaves_the_previous_release_stopped(shop, emulator):
     env = env.model_copy(update={"airflow": env.airflow.model_copy(update={"version": "3.2.0"})})
 
     with pytest.raises(UpgradeFailed) as failure:
-        upgrade_environment(env, project.config_hash, Progress(answer=False), aws=shop.aws(),
+        upgrade_environment(env, project.config_hash, Progress(answer=False), deployment=shop.aws(),
                             confirm=False)
 
     text = str(failure.value)

@@ -33,16 +33,16 @@ IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-prod:test"
 
 
 def test_each_worker_group_scales_between_its_bounds_on_its_backlog(emulator, write_project):
-    from airhost.deploy.pipeline import deploy_environment
-    from airhost.ops.progress import Progress
+    from airhost.deploy import deploy_environment
+    from airhost.progress import Progress
 
     emulator.script("db migrate", lines=["Database migrating done!"])
     shop = Deployed(write_project(PROJECT))
     project = shop.project()
     deploy_environment(project.environment("prod"), project.config_hash, Progress(), confirm=False,
                        image=IMAGE)
-    services = shop.aws().facts.services
-    cluster = shop.aws().facts.cluster
+    services = shop.aws().ecs_facts.services
+    cluster = shop.aws().ecs_facts.cluster
     scaling = boto3.client("application-autoscaling")
 
     targets = {t["ResourceId"]: t for t in

@@ -13,7 +13,7 @@ from airhost.config.loader import validate_project
 from airhost.errors import ConfigError
 from airhost.local import python_env
 from airhost.local.components import environment_file, local_site, programs
-from airhost.local.health import free_port, port_is_free
+from airhost.local.ports import free_port, port_is_free
 from airhost.local.paths import LocalPaths
 from airhost.local.reaper import parse_payload
 from airhost.local.secrets import LocalSecrets

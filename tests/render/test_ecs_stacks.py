@@ -247,11 +247,13 @@ def test_alb_serves_https_with_the_certificate_redirects_http_and_logs_in_with_o
     assert url == "https://airflow.example.com"
 
 
-def test_a_local_environment_is_refused():
+def test_a_local_environment_has_nothing_to_render():
+    from airhost.targets import Unsupported, require
+
     data = {"project": "shop", "environments": {"dev": {"target": "local"}}}
     env = validate_project(data, {}, root=Path("/p"), source="test").environment("dev")
-    with pytest.raises(UsageError):
-        render_stacks(env, "x")
+    with pytest.raises(Unsupported, match="no CloudFormation to render"):
+        require(env, "render")
 
 
 def test_nat_none_with_the_official_image_is_a_config_error():

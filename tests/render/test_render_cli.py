@@ -42,7 +42,7 @@ def test_yaml_templates_hold_the_same_data_as_json(run_cli, tmp_path):
 def test_a_local_environment_is_a_clear_error(run_cli, tmp_path):
     result = run_cli("render", "local", "--config", CONFIG, "--out", str(tmp_path))
     assert result.exit_code == 2
-    assert "runs locally" in result.stderr and "Traceback" not in result.stderr
+    assert "runs on this machine" in result.stderr and "Traceback" not in result.stderr
     assert not any(tmp_path.iterdir())
 
 

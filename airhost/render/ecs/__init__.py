@@ -94,27 +94,31 @@ environment and secrets as the components plus ``AIRHOST_ADMIN_USERNAME`` and
 from __future__ import annotations
 
 from airhost.config.models import Environment
-from airhost.errors import UsageError
-from airhost.render.ecs.access import render_access
+from airhost.render.access import render_access
+from airhost.render.data import render_data
 from airhost.render.ecs.airflow import render_airflow
-from airhost.render.ecs.data import render_data
-from airhost.render.ecs.network import render_network
+from airhost.render.network import NetworkNeeds, render_network
 from airhost.render.stacks import StackTemplate
 
-__all__ = ["render_stacks"]
+__all__ = ["network_needs", "render_stacks"]
+
+
+def network_needs(env: Environment) -> NetworkNeeds:
+    """The interface endpoints ECS needs without a NAT gateway, beyond every target's."""
+    endpoints = []
+    if env.ecs.capacity == "managed-instances":
+        endpoints += ["ecs", "ecs-agent", "ecs-telemetry"]
+    if env.ecs.exec:
+        endpoints.append("ssmmessages")
+    if env.airflow.executor == "ecs":
+        endpoints.append("ecs")
+    return NetworkNeeds(endpoints=tuple(endpoints))
 
 
 def render_stacks(env: Environment, config_hash: str) -> list[StackTemplate]:
     """The CloudFormation stacks of an ECS environment, in deploy order."""
-    if env.target != "ecs":
-        raise UsageError(
-            f"environment '{env.name}' has target {env.target}: only ecs environments render "
-            "CloudFormation here",
-            hint="pick an environment with target: ecs" if env.target == "local"
-            else f"the {env.target} target is not supported yet",
-        )
-    stacks = [render_network(env, config_hash), render_data(env, config_hash)]
+    stacks = [render_network(env, config_hash, network_needs(env)), render_data(env, config_hash)]
     if env.access.mode == "alb":
-        stacks.append(render_access(env, config_hash))
+        stacks.append(render_access(env, config_hash, target_type="ip"))
     stacks.append(render_airflow(env, config_hash))
     return stacks

@@ -13,8 +13,8 @@ from airhost.config.models import Environment
 from airhost.config.support import official_image
 from airhost.render.airflow_env import COMPONENTS, Component
 from airhost.render.ecs import roles, workers
-from airhost.render.ecs.common import Json, Template, get_att, join, prefix, ref
-from airhost.render.ecs.data import AIRFLOW_SECRET_ARNS
+from airhost.render.common import Json, Template, get_att, join, prefix, ref
+from airhost.render.data import AIRFLOW_SECRET_ARNS
 from airhost.render.ecs.services import camel, service
 from airhost.render.ecs.tasks import (
     CONTAINER, admin_secrets, capacity_provider_name, namespace_name, task_definition,
@@ -49,7 +49,8 @@ def render_airflow(env: Environment, config_hash: str) -> StackTemplate:
                     "one-off Airflow commands: db migrate, users create, any CLI call",
                     extra_secrets=admin_secrets())
     _outputs(template, env)
-    return template.stack(config_hash, parameters=parameters, inputs=inputs)
+    counts = tuple(sorted(name for name in parameters if name.startswith("DesiredCount")))
+    return template.stack(config_hash, parameters=parameters, inputs=inputs, counts=counts)
 
 
 def _parameters(template: Template, env: Environment) -> dict[str, tuple[Layer, str]]:

@@ -34,7 +34,7 @@ import json
 
 from airhost.config.models import Environment
 from airhost.render.airflow_env import BACKLOG_GAUGES, STATSD_PREFIX
-from airhost.render.ecs.common import Json, allow, prefix
+from airhost.render.common import Json, allow, prefix
 
 AGENT_IMAGE = "public.ecr.aws/cloudwatch-agent/cloudwatch-agent:1.300066.1b1374"
 STATSD_ADDRESS = "127.0.0.1:8125"

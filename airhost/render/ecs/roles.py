@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from airhost.config.models import Environment
 from airhost.render.ecs.backlog import put_metrics_statement
-from airhost.render.ecs.common import (
+from airhost.render.common import (
     Json, Template, allow, assume_role, get_att, policy_document, prefix, ref, sub,
 )
-from airhost.render.ecs.data import AIRFLOW_SECRET_ARNS, BUNDLE_PREFIX, TASK_LOGS_PREFIX
+from airhost.render.data import AIRFLOW_SECRET_ARNS, BUNDLE_PREFIX, TASK_LOGS_PREFIX
 from airhost.render.ecs.tasks import secrets_prefix
 
 MANAGED = "arn:${AWS::Partition}:iam::aws:policy/"

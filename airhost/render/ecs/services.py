@@ -8,8 +8,8 @@ and runs in the private subnets with the tasks' security group and no public add
 from __future__ import annotations
 
 from airhost.config.models import Environment
-from airhost.render.ecs.common import Json, Template, get_att, ref, tags
-from airhost.render.ecs.network import API_PORT
+from airhost.render.common import Json, Template, get_att, ref, tags
+from airhost.render.network import API_PORT
 from airhost.render.ecs.tasks import CONTAINER
 
 

@@ -14,9 +14,9 @@ import json
 from airhost.config.models import ComponentSize, Environment
 from airhost.render.airflow_env import Component, Site, render_airflow_env
 from airhost.render.ecs.backlog import STATSD_ADDRESS, agent_container
-from airhost.render.ecs.common import Json, Template, get_att, join, prefix, ref, sub, sub_tokens, tags
-from airhost.render.ecs.data import AIRFLOW_SECRET_ARNS, BUNDLE_PREFIX, TASK_LOGS_PREFIX
-from airhost.render.ecs.network import API_PORT
+from airhost.render.common import Json, Template, get_att, join, prefix, ref, sub, sub_tokens, tags
+from airhost.render.data import AIRFLOW_SECRET_ARNS, BUNDLE_PREFIX, TASK_LOGS_PREFIX
+from airhost.render.network import API_PORT
 
 CONTAINER = "airflow"
 AIRFLOW_HOME = "/opt/airflow"

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from airhost.config.models import Environment, WorkerQueue
 from airhost.render.ecs.backlog import COLLECTION_SECONDS, backlog_queries
-from airhost.render.ecs.common import Json, Template, prefix, ref, sub
+from airhost.render.common import Json, Template, prefix, ref, sub
 from airhost.render.ecs.services import camel, service
 from airhost.render.ecs.tasks import size_of, task_definition
 from airhost.render.ecs.worker_sizing import scale_out_steps

@@ -1,19 +1,21 @@
-"""``logs`` of an ECS environment: its components' CloudWatch streams, searched or followed.
+"""Component logs in CloudWatch Logs, searched or followed: the cloud targets' ``logs``.
 
-Streams are named ``<component>/<container>/<task id>`` in the environment's log group, so a component
-is a stream prefix; without one, every component's lines come interleaved.
+A component's lines are the streams under its prefix in the environment's log group; without one,
+every component's lines come interleaved, each with its component's name.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from airhost.aws.logs import LogEvent
-from airhost.config.models import Environment
 from airhost.errors import UsageError
-from airhost.ops.environment import AwsEnvironment
+from airhost.targets.base import Echo
+
+if TYPE_CHECKING:
+    from airhost.targets.cloud import CloudEnvironment
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -39,28 +41,16 @@ def format_event(event: LogEvent) -> str:
     return f"{moment.strftime('%Y-%m-%dT%H:%M:%SZ')} {component:<13} {event.message}"
 
 
-def show_logs(env: Environment, component: str | None = None, since: str = "10m",
-              follow: bool = False, filter: str | None = None,  # noqa: A002 (the CLI's word)
-              echo: Callable[[str], None] = print, *, aws: AwsEnvironment | None = None) -> int:
-    """Print the environment's log lines through ``echo``; the number of lines printed.
-
-    With ``follow`` it keeps polling for new lines until interrupted (Ctrl-C ends it normally).
-    """
-    aws = aws or AwsEnvironment(env)
-    facts = aws.facts
-    known = sorted(set(facts.services) | {"utils"})
-    if component is not None and component not in known:
-        raise UsageError(f"no component '{component}' in environment {env.name}",
-                         hint="its components: " + ", ".join(known))
-    start = parse_since(since, aws.clock.utcnow())
-    prefix = f"{component}/" if component else None
+def show_logs(cloud: CloudEnvironment, group: str, prefix: str | None, *, since: str,
+              follow: bool, pattern: str | None, echo: Echo) -> int:
+    """Print the group's lines through ``echo``; the number printed. ``follow`` polls until Ctrl-C."""
+    start = parse_since(since, cloud.clock.utcnow())
     seen: set[str] = set()
     printed = 0
     try:
         while True:
             newest = start
-            for event in aws.logs.search(facts.log_group, start_ms=start, prefix=prefix,
-                                         pattern=filter):
+            for event in cloud.logs.search(group, start_ms=start, prefix=prefix, pattern=pattern):
                 key = event.event_id or f"{event.stream}:{event.timestamp}:{event.message}"
                 if key in seen:
                     continue
@@ -71,6 +61,6 @@ def show_logs(env: Environment, component: str | None = None, since: str = "10m"
             if not follow:
                 return printed
             start = newest  # the same millisecond again: duplicates are skipped by id
-            aws.clock.sleep(aws.clock.poll_seconds)
+            cloud.clock.sleep(cloud.clock.poll_seconds)
     except KeyboardInterrupt:
         return printed

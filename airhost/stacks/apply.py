@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from airhost.aws.cloudformation import ResourceChange, Stack, raise_if_failed
+from airhost.aws.cloudformation import CloudFormation, ResourceChange, Stack, raise_if_failed
 from airhost.errors import Aborted
-from airhost.ops.environment import AwsEnvironment
-from airhost.ops.progress import Progress
-from airhost.plan.changeset import prepare
+from airhost.progress import Progress
+from airhost.stacks.changeset import prepare
 from airhost.render.stacks import Layer, StackTemplate
 
 STACK_TIMEOUT = 3600.0
@@ -33,11 +32,11 @@ class StackResult:
                 "changes": len(self.changes), "status": self.status}
 
 
-def deploy_stack(aws: AwsEnvironment, stack: StackTemplate, parameters: dict[str, str],
+def deploy_stack(cfn: CloudFormation, stack: StackTemplate, parameters: dict[str, str],
                  progress: Progress, *, confirm: bool, timeout: float = STACK_TIMEOUT) -> StackResult:
-    existing = settle(aws, stack.name, progress, timeout=timeout)
+    existing = settle(cfn, stack.name, progress, timeout=timeout)
     create = existing is None
-    change_set = prepare(aws.cloudformation, stack, parameters, create=create)
+    change_set = prepare(cfn, stack, parameters, create=create)
     if change_set.empty:
         assert existing is not None
         progress.detail(f"{stack.name}: no changes")
@@ -46,35 +45,34 @@ def deploy_stack(aws: AwsEnvironment, stack: StackTemplate, parameters: dict[str
     verb = "create" if create else "update"
     if confirm and not progress.confirm(
             f"{verb} stack {stack.name} ({len(change_set.changes)} changes)?"):
-        aws.cloudformation.delete_change_set(change_set.change_set_id)
+        cfn.delete_change_set(change_set.change_set_id)
         if create:  # the change set left an empty stack in REVIEW_IN_PROGRESS behind
-            aws.cloudformation.delete_stack(stack.name)
+            cfn.delete_stack(stack.name)
         raise Aborted(f"not deploying: the {verb} of {stack.name} was declined",
                       hint="nothing was changed in this stack")
     progress.step(f"{verb.rstrip('e')}ing stack {stack.name}")
-    after = aws.cloudformation.latest_event_id(stack.name)
-    aws.cloudformation.execute_change_set(change_set.change_set_id)
+    after = cfn.latest_event_id(stack.name)
+    cfn.execute_change_set(change_set.change_set_id)
     try:
-        final, events = aws.cloudformation.watch(stack.name, after_event=after,
+        final, events = cfn.watch(stack.name, after_event=after,
                                                  on_event=progress.stack_event, timeout=timeout)
     except KeyboardInterrupt:
         if create:
-            _offer_cleanup(aws, stack.name, progress, timeout)
+            _offer_cleanup(cfn, stack.name, progress, timeout)
         raise Aborted(f"interrupted while updating {stack.name}: CloudFormation carries on",
                       hint="run deploy again: it follows the update to its end") from None
     if final is None:
         raise Aborted(f"stack {stack.name} was deleted while being deployed")
     raise_if_failed(final, events, "creation" if create else "update")
     if stack.termination_protection and not final.termination_protection:
-        aws.cloudformation.set_termination_protection(stack.name, True)
+        cfn.set_termination_protection(stack.name, True)
     return StackResult(stack.name, stack.layer, "created" if create else "updated",
                        change_set.changes, final.outputs, final.status)
 
 
-def settle(aws: AwsEnvironment, name: str, progress: Progress, *, timeout: float) -> Stack | None:
+def settle(cfn: CloudFormation, name: str, progress: Progress, *, timeout: float) -> Stack | None:
     """The stack ready for a change set: an operation in progress followed to its end, a stack
     whose first create never completed deleted. None when the stack must be created."""
-    cfn = aws.cloudformation
     existing = cfn.describe(name)
     if existing is not None and existing.in_progress and existing.status != "REVIEW_IN_PROGRESS":
         progress.detail(f"{name} is {existing.status} from an earlier run: following it")
@@ -91,8 +89,7 @@ def settle(aws: AwsEnvironment, name: str, progress: Progress, *, timeout: float
     return existing
 
 
-def _offer_cleanup(aws: AwsEnvironment, name: str, progress: Progress, timeout: float) -> None:
-    cfn = aws.cloudformation
+def _offer_cleanup(cfn: CloudFormation, name: str, progress: Progress, timeout: float) -> None:
     if not progress.confirm(f"interrupted while creating {name}: delete what was created so far?"):
         raise Aborted(f"interrupted while creating {name}: CloudFormation carries on",
                       hint="run deploy again to follow it, or destroy to remove it")

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 
 from airhost.config.models import Environment
-from airhost.render.ecs.common import (
+from airhost.render.common import (
     NO_VALUE, Json, Template, get_att, if_, policy_document, prefix, ref, sub, tags,
 )
 from airhost.render.stacks import StackTemplate

@@ -7,35 +7,26 @@ so the output appears as it is written; the container's exit code is the command
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from airhost.aws.ecs import TaskState
 from airhost.aws.errors import TaskFailed, TaskTimeout
 from airhost.errors import Aborted
-from airhost.ops.environment import AwsEnvironment
-from airhost.ops.progress import Progress
+from airhost.progress import Progress
+from airhost.targets.base import CommandResult
+
+if TYPE_CHECKING:
+    from airhost.targets.ecs.deployment import EcsDeployment
 
 UTILS = "utils"
 # After a task stops, its last lines can reach CloudWatch a moment later.
 LOG_GRACE_READS = 2
 
 
-@dataclass(frozen=True)
-class TaskResult:
-    task_id: str
-    exit_code: int
-    log_stream: str
-    stopped_reason: str | None
-
-    def to_json(self) -> dict:
-        return {"task_id": self.task_id, "exit_code": self.exit_code, "log_stream": self.log_stream,
-                "stopped_reason": self.stopped_reason}
-
-
-def run_command(aws: AwsEnvironment, command: list[str], progress: Progress, *,
-                timeout: float = 3600, started_by: str = "airhost-run") -> TaskResult:
+def run_command(aws: EcsDeployment, command: list[str], progress: Progress, *,
+                timeout: float = 3600, started_by: str = "airhost-run") -> CommandResult:
     """Run ``command`` (Airflow CLI arguments, or ``bash -c ...``) and wait for its exit code."""
-    facts = aws.facts
+    facts = aws.ecs_facts
     task = aws.ecs.run_task(
         cluster=facts.cluster, task_definition=facts.utils_task_definition,
         container=facts.container, command=command, subnets=facts.subnets,
@@ -52,12 +43,12 @@ def run_command(aws: AwsEnvironment, command: list[str], progress: Progress, *,
         reason = final.container_reason or final.stopped_reason or "no reason given"
         raise TaskFailed(f"task {task.task_id} stopped before its command ran: {reason}",
                          hint="check the image, the task's secrets and the subnets' route to ECR")
-    return TaskResult(task.task_id, final.exit_code, stream, final.stopped_reason)
+    return CommandResult(task.task_id, final.exit_code, stream, final.stopped_reason)
 
 
-def _follow(aws: AwsEnvironment, task: TaskState, stream: str, progress: Progress, *,
+def _follow(aws: EcsDeployment, task: TaskState, stream: str, progress: Progress, *,
             timeout: float) -> TaskState:
-    facts, clock = aws.facts, aws.clock
+    facts, clock = aws.ecs_facts, aws.clock
     deadline = clock.monotonic() + timeout
     token: str | None = None
     state = task

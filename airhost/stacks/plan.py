@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from airhost.aws.cloudformation import ResourceChange
-from airhost.ops.environment import AwsEnvironment
-from airhost.ops.progress import Progress
-from airhost.plan.changeset import MissingOutput, prepare, stack_parameters, template_resources
+from airhost.aws.cloudformation import CloudFormation, ResourceChange
+from airhost.progress import Progress
+from airhost.stacks.changeset import MissingOutput, prepare, stack_parameters, template_resources
 from airhost.render.stacks import Layer, StackTemplate
 
 
@@ -31,13 +30,13 @@ class StackPlan:
                             for c in self.changes]}
 
 
-def plan_environment(aws: AwsEnvironment, stacks: list[StackTemplate],
+def plan_stacks(cfn: CloudFormation, stacks: list[StackTemplate],
                      progress: Progress) -> list[StackPlan]:
     outputs: dict[Layer, dict[str, str]] = {}
     plans: list[StackPlan] = []
     for stack in stacks:
         progress.step(f"planning {stack.name}")
-        existing = aws.cloudformation.describe(stack.name)
+        existing = cfn.describe(stack.name)
         if existing is None or existing.never_created:
             plans.append(StackPlan(stack.name, stack.layer, "create",
                                    template_resources(stack.template)))
@@ -47,9 +46,9 @@ def plan_environment(aws: AwsEnvironment, stacks: list[StackTemplate],
             parameters = stack_parameters(stack, outputs, existing)
         except MissingOutput:
             parameters = {**stack.parameters, **existing.parameters}
-        change_set = prepare(aws.cloudformation, stack, parameters, create=False)
+        change_set = prepare(cfn, stack, parameters, create=False)
         if not change_set.empty:
-            aws.cloudformation.delete_change_set(change_set.change_set_id)
+            cfn.delete_change_set(change_set.change_set_id)
         plans.append(StackPlan(stack.name, stack.layer, "none" if change_set.empty else "update",
                                change_set.changes))
     return plans

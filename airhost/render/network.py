@@ -4,14 +4,20 @@ A new VPC has two private subnets (tasks, database) and, when something needs th
 (the NAT gateway, the load balancer). Egress goes through one NAT gateway, or, with ``nat: none``,
 through VPC endpoints only. The database's security group admits PostgreSQL from Airflow's tasks
 (and an optional admin group) and nothing else; nothing admits the internet unless access is ``alb``.
+
+The stack is the same for every cloud target; what differs comes from the target as
+``NetworkNeeds``: the AWS services its compute must reach through interface endpoints when there
+is no NAT gateway (ECS Managed Instances need the ECS agent's endpoints, EKS nodes the cluster's).
 """
 
 from __future__ import annotations
 
 import ipaddress
 
+from dataclasses import dataclass
+
 from airhost.config.models import Environment
-from airhost.render.ecs.common import Json, Template, get_att, join, prefix, ref, sub, tags
+from airhost.render.common import Json, Template, get_att, join, prefix, ref, sub, tags
 from airhost.render.stacks import StackTemplate
 
 API_PORT = 8080
@@ -31,17 +37,22 @@ def subnet_cidrs(vpc_cidr: str) -> tuple[list[str], list[str]]:
     return [str(quarters[0]), str(quarters[1])], [str(public[0]), str(public[1])]
 
 
-def interface_endpoints(env: Environment) -> list[str]:
-    """AWS services tasks must reach when there is no NAT gateway."""
-    services = ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm"]
-    if env.ecs.capacity == "managed-instances":
-        services += ["ecs", "ecs-agent", "ecs-telemetry"]
-    if env.ecs.exec:
-        services.append("ssmmessages")
+# What every Airflow deployment reaches without a NAT gateway: images, logs, secrets, settings.
+BASE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm")
+
+
+@dataclass(frozen=True)
+class NetworkNeeds:
+    """What the target's compute needs of the network stack."""
+
+    endpoints: tuple[str, ...] = ()  # interface endpoints beyond BASE_ENDPOINTS (nat: none)
+
+
+def interface_endpoints(env: Environment, needs: NetworkNeeds) -> list[str]:
+    """AWS services the compute must reach when there is no NAT gateway."""
+    services = [*BASE_ENDPOINTS, *needs.endpoints]
     if env.airflow.executor == "celery" and env.celery.broker == "sqs":
         services.append("sqs")
-    if env.airflow.executor == "ecs":
-        services.append("ecs")
     return sorted(set(services))
 
 
@@ -49,7 +60,8 @@ def needs_public_subnets(env: Environment) -> bool:
     return env.network.nat == "gateway" or env.access.mode == "alb"
 
 
-def render_network(env: Environment, config_hash: str) -> StackTemplate:
+def render_network(env: Environment, config_hash: str,
+                   needs: NetworkNeeds = NetworkNeeds()) -> StackTemplate:
     template = Template(env, "network", "VPC, subnets and security groups")
     parameters: dict[str, str] = {}
     if env.network.vpc_id:
@@ -58,7 +70,7 @@ def render_network(env: Environment, config_hash: str) -> StackTemplate:
         vpc, vpc_cidr = _new_vpc(template, env)
     _security_groups(template, env, vpc)
     if not env.network.vpc_id and env.network.nat == "none":
-        _endpoints(template, env, vpc, vpc_cidr)
+        _endpoints(template, env, vpc, vpc_cidr, needs)
     template.output("VpcId", vpc, "the VPC")
     return template.stack(config_hash, parameters=parameters)
 
@@ -208,7 +220,8 @@ def _load_balancer_group(template: Template, env: Environment, vpc: Json, tasks:
     template.output("LoadBalancerSecurityGroupId", balancer, "security group of the load balancer")
 
 
-def _endpoints(template: Template, env: Environment, vpc: Json, vpc_cidr: Json) -> None:
+def _endpoints(template: Template, env: Environment, vpc: Json, vpc_cidr: Json,
+               needs: NetworkNeeds) -> None:
     name = prefix(env)
     group = template.add("EndpointSecurityGroup", "AWS::EC2::SecurityGroup",
                          "the VPC endpoints: HTTPS from inside the VPC", {
@@ -222,7 +235,7 @@ def _endpoints(template: Template, env: Environment, vpc: Json, vpc_cidr: Json) 
                  "S3 without a NAT gateway: image layers from ECR, logs, DAG bundles", {
                      "VpcId": vpc, "ServiceName": sub("com.amazonaws.${AWS::Region}.s3"),
                      "VpcEndpointType": "Gateway", "RouteTableIds": [ref("PrivateRouteTable")]})
-    for service in interface_endpoints(env):
+    for service in interface_endpoints(env, needs):
         logical = "".join(part.capitalize() for part in service.replace(".", "-").split("-"))
         template.add(f"{logical}Endpoint", "AWS::EC2::VPCEndpoint",
                      f"{service} without a NAT gateway", {

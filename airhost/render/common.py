@@ -1,4 +1,4 @@
-"""Building blocks shared by the ECS stacks: intrinsic functions, described resources, stamps.
+"""Building blocks shared by every target's stacks: intrinsic functions, described resources, stamps.
 
 Templates are plain dicts built here and in the stack modules; cfn-lint checks them against AWS's
 resource schemas. Nothing in this package reads the clock, the network or random numbers.
@@ -124,7 +124,8 @@ class Template:
 
     def stack(self, config_hash: str, *, parameters: dict[str, str] | None = None,
               inputs: dict[str, tuple[Layer, str]] | None = None,
-              termination_protection: bool = False, kept: tuple[str, ...] = ()) -> StackTemplate:
+              termination_protection: bool = False, kept: tuple[str, ...] = (),
+              counts: tuple[str, ...] = ()) -> StackTemplate:
         return StackTemplate(
             layer=self.layer,
             name=stack_name(self.env.project, self.env.name, self.layer),
@@ -134,6 +135,7 @@ class Template:
             termination_protection=termination_protection,
             tags=stack_tags(self.env, self.layer),
             kept=kept,
+            counts=counts,
         )
 
 

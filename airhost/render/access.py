@@ -10,15 +10,17 @@ the API server from inside the VPC); ``tailscale`` puts a sidecar in the API ser
 from __future__ import annotations
 
 from airhost.config.models import Environment
-from airhost.render.ecs.common import Json, Template, get_att, join, ref
-from airhost.render.ecs.network import API_PORT
+from airhost.render.common import Json, Template, get_att, join, ref
+from airhost.render.network import API_PORT
 from airhost.render.stacks import StackTemplate
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HEALTH_PATH = "/api/v2/monitor/health"
 
 
-def render_access(env: Environment, config_hash: str) -> StackTemplate:
+def render_access(env: Environment, config_hash: str, *, target_type: str = "ip") -> StackTemplate:
+    """The load balancer; ``target_type`` is how the target registers the API server: ``ip``
+    (ECS tasks, Kubernetes pods) or ``instance`` (EC2 instances)."""
     template = Template(env, "access", "load balancer in front of the Airflow API server")
     template.parameter("VpcId", "AWS::EC2::VPC::Id", "the VPC (network stack)")
     template.parameter("PublicSubnetIds", "List<AWS::EC2::Subnet::Id>", "public subnets (network stack)")
@@ -33,8 +35,8 @@ def render_access(env: Environment, config_hash: str) -> StackTemplate:
                          {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
                          {"Key": "idle_timeout.timeout_seconds", "Value": "120"}]})
     template.add("TargetGroup", "AWS::ElasticLoadBalancingV2::TargetGroup",
-                 "the API server's tasks, registered by their ECS service", {
-                     "TargetType": "ip", "Protocol": "HTTP", "Port": API_PORT, "VpcId": ref("VpcId"),
+                 "the API server's tasks, registered by the target's compute", {
+                     "TargetType": target_type, "Protocol": "HTTP", "Port": API_PORT, "VpcId": ref("VpcId"),
                      "HealthCheckPath": HEALTH_PATH, "HealthCheckIntervalSeconds": 30,
                      "HealthyThresholdCount": 2, "UnhealthyThresholdCount": 5,
                      "Matcher": {"HttpCode": "200"},

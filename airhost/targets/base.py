@@ -1,0 +1,176 @@
+"""The target seam's shapes: what a target offers, and what a deployed environment can do.
+
+A ``Target`` names what it can do (``capabilities``), renders an environment (pure), estimates
+its cost, and opens a ``Deployment`` for a deployed (or local) environment. A deployment holds and
+starts components, runs one-off Airflow commands, reports and scales components, waits until
+stable, reads logs and tells its facts. Everything above (``airhost.deploy``, ``airhost.ops``,
+the CLI) is written once over these; the results that cross layers are frozen dataclasses with
+``to_json()``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from airhost.config.models import Environment
+from airhost.progress import Progress
+from airhost.render.stacks import Layer, StackTemplate
+
+if TYPE_CHECKING:
+    from airhost.airflow_api import ApiClient
+    from airhost.dags.destinations import Destination
+    from airhost.config.loader import Project
+    from airhost.targets.cloud import CloudEnvironment
+
+Echo = Callable[[str], None]
+
+# What a command needs of a target: the capability's name → the command a user typed.
+CAPABILITIES = {
+    "up": "up/down", "render": "render", "plan": "plan", "deploy": "deploy", "destroy": "destroy",
+    "status": "status", "logs": "logs", "run": "run", "scale": "scale", "dags": "dags push/list",
+    "backup": "backup/restore", "upgrade": "upgrade", "cost": "cost", "diagram": "diagram",
+    "image": "image build/push",
+}
+
+
+@dataclass(frozen=True)
+class ComponentState:
+    """One component (a service, a process, a deployment) as the target sees it now."""
+
+    component: str
+    state: str  # RUNNING, STOPPED, PENDING, CRASH_LOOP, MISSING, or the target's own word
+    desired: int | None = None
+    running: int | None = None
+    pending: int | None = None
+    health: str | None = None
+    restarts: int | None = None
+    pid: int | None = None
+    uptime_seconds: int | None = None
+    where: str | None = None  # the ECS service, the process, the unit: where to look
+
+    def to_json(self) -> dict[str, Any]:
+        return {"component": self.component, "state": self.state, "desired": self.desired,
+                "running": self.running, "pending": self.pending, "health": self.health,
+                "restarts": self.restarts, "pid": self.pid, "uptime_seconds": self.uptime_seconds,
+                "where": self.where}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a deployed environment is: where to open it, its admin secret, buckets, database."""
+
+    url: str | None = None
+    admin_secret: str | None = None
+    buckets: dict[str, str] = field(default_factory=dict)  # LogsBucket/DagsBucket → name
+    database: str | None = None  # the database instance (or the local data folder)
+    image: str = ""
+    components: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "admin_secret": self.admin_secret, "buckets": dict(self.buckets),
+                "database": self.database, "image": self.image,
+                "components": list(self.components)}
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """A one-off Airflow command's end: its exit code and where its log is."""
+
+    task_id: str
+    exit_code: int
+    log_stream: str
+    stopped_reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "exit_code": self.exit_code,
+                "log_stream": self.log_stream, "stopped_reason": self.stopped_reason}
+
+
+class Deployment(ABC):
+    """An environment as it runs: the operations every target implements its own way."""
+
+    env: Environment
+    cloud: CloudEnvironment | None = None  # the AWS side (itself, for cloud targets)
+
+    @property
+    @abstractmethod
+    def label(self) -> str:
+        """How progress names the environment: ``shop-prod (eu-west-1)``."""
+
+    @abstractmethod
+    def facts(self) -> Facts:
+        """The deployed environment's facts; NotDeployed when it is not."""
+
+    @abstractmethod
+    def components(self) -> list[ComponentState]:
+        """Each component's state now."""
+
+    @abstractmethod
+    def run(self, command: list[str], progress: Progress, *, timeout: float,
+            purpose: str = "run") -> CommandResult:
+        """Run one Airflow CLI command (without the leading ``airflow``), logs streamed."""
+
+    def api_client(self) -> ApiClient | None:
+        """A logged-in REST client when the API server answers from here, else None."""
+        return None
+
+    def bundle(self) -> Destination:
+        """Where ``dags push`` uploads the DAG bundle this environment's Airflow reads."""
+        raise NotImplementedError
+
+    def read_logs(self, component: str | None, *, since: str, follow: bool, pattern: str | None,
+             lines: int, echo: Echo) -> int:
+        raise NotImplementedError
+
+    # -- cloud deployments: stacks hold and start components -----------------------------------
+
+    def stack_parameters(self, stack: StackTemplate, values: dict[str, str],
+                         image: str | None) -> dict[str, str]:
+        """The target's say on a stack's parameters (the image to run); ``values`` as given."""
+        return values
+
+    def hold(self, progress: Progress) -> None:
+        """Stop every Airflow component (nothing runs against the database afterwards)."""
+        raise NotImplementedError
+
+    def start(self, progress: Progress, stacks: list[StackTemplate]) -> None:
+        """Start the components at their configured counts."""
+        raise NotImplementedError
+
+    def wait_stable(self, progress: Progress) -> list[ComponentState]:
+        raise NotImplementedError
+
+    def scale(self, counts: dict[str, int], progress: Progress, *,
+              wait: bool) -> list[ComponentState]:
+        raise NotImplementedError
+
+    def park(self, progress: Progress, *, wait: bool) -> list[ComponentState]:
+        raise NotImplementedError
+
+    def resume(self, progress: Progress, *, wait: bool) -> list[ComponentState]:
+        raise NotImplementedError
+
+    def project_image(self) -> bool:
+        """True when the environment runs the project's own image (built and pushed by airhost)."""
+        return False
+
+    def release_facts(self) -> dict[str, Any]:
+        """What the release record notes about the target (topology, compute)."""
+        return {}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One kind of place Airflow runs, as the rest of airhost sees it."""
+
+    name: str
+    title: str  # for people: "ECS", "local"
+    capabilities: frozenset[str]
+    open: Callable[[Project | None, Environment], Deployment]  # cloud targets need no project
+    layers: tuple[Layer, ...] = ()  # its stacks in deploy order (cloud targets)
+    render: Callable[[Environment, str], list[StackTemplate]] | None = None
+    summary: Callable[[Environment], str] = lambda env: env.target
+    # capability → what to do instead, for the capabilities it lacks
+    instead: dict[str, str] = field(default_factory=dict)

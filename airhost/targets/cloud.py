@@ -1,0 +1,93 @@
+"""The AWS side every cloud target shares: the session, its facades, the stacks and records.
+
+A ``CloudEnvironment`` is one environment in its account and region. Its stacks are named
+``{project}-{env}-{layer}``; the shared ones (network, data, access) are the same for every target,
+the compute stack is the target's own. Records airhost keeps beside the stacks (the release, a
+parked environment's counts) are SSM parameters under ``/airhost/{project}/{env}/``.
+"""
+
+from __future__ import annotations
+
+from airhost.aws.cloudformation import CloudFormation, Stack
+from airhost.aws.errors import NotDeployed
+from airhost.aws.logs import Logs
+from airhost.aws.rds import Rds
+from airhost.aws.s3 import Buckets
+from airhost.aws.secrets import Secrets
+from airhost.aws.session import AwsSession, Clock
+from airhost.aws.ssm import Parameters
+from airhost.config.models import Environment
+from airhost.dags.destinations import BucketDestination
+from airhost.render.data import BUNDLE_PREFIX
+from airhost.render.stacks import Layer, stack_name
+from airhost.targets.base import Deployment
+
+# The SSM record of a parked environment: the counts (and autoscaling bounds) to resume.
+PARKED = "parked"
+
+
+class CloudEnvironment(Deployment):
+    """One environment's account and region, with a facade per AWS service the stacks share.
+
+    The base of every cloud target's deployment: ``layers`` are the target's stacks in deploy
+    order, ``compute`` the layer whose outputs say the environment is deployed.
+    """
+
+    layers: tuple[Layer, ...] = ()
+    compute: Layer = "airflow"
+
+    def __init__(self, env: Environment, *, session: AwsSession | None = None,
+                 clock: Clock | None = None) -> None:
+        self.env = env
+        self.session = session or AwsSession(env.region or "", clock=clock)
+        self.clock = self.session.clock
+        self.cloudformation = CloudFormation(self.session)
+        self.logs = Logs(self.session)
+        self.rds = Rds(self.session)
+        self.parameters = Parameters(self.session)
+        self.secrets = Secrets(self.session)
+        self.buckets = Buckets(self.session)
+
+    @property
+    def cloud(self) -> CloudEnvironment:  # type: ignore[override]
+        return self
+
+    @property
+    def label(self) -> str:
+        return f"{self.env.project}-{self.env.name} ({self.session.region})"
+
+    def stack_name(self, layer: Layer) -> str:
+        return stack_name(self.env.project, self.env.name, layer)
+
+    def parameter_name(self, record: str) -> str:
+        return f"/airhost/{self.env.project}/{self.env.name}/{record}"
+
+    def stacks(self) -> dict[Layer, Stack | None]:
+        """Every layer's stack as CloudFormation describes it (None: not deployed), deploy order."""
+        return {layer: self.cloudformation.describe(self.stack_name(layer)) for layer in self.layers}
+
+    def outputs(self, layer: Layer) -> dict[str, str]:
+        stack = self.cloudformation.describe(self.stack_name(layer))
+        return dict(stack.outputs) if stack else {}
+
+    def bundle(self) -> BucketDestination:
+        """The S3 DAG bundle: the data stack's DAG bucket, under ``dags/``."""
+        bucket = self.outputs("data").get("DagsBucket")
+        if not bucket:
+            raise NotDeployed(f"environment '{self.env.name}' has no DAG bucket: its data stack "
+                              "is not deployed", hint=f"run 'airhost deploy {self.env.name}'")
+        return BucketDestination(self.buckets, bucket, BUNDLE_PREFIX)
+
+    def refresh(self) -> None:
+        """Forget what was read of the stacks so far: they changed (an upgrade, a restore)."""
+
+    def require_deployed(self) -> dict[Layer, Stack | None]:
+        """The stacks, when the compute stack exists with outputs; NotDeployed otherwise."""
+        stacks = self.stacks()
+        compute = stacks.get(self.compute)
+        if compute is None or compute.never_created or not compute.outputs:
+            raise NotDeployed(
+                f"environment {self.env.name} is not deployed in {self.session.region}: "
+                f"stack {self.stack_name(self.compute)} does not exist",
+                hint=f"run 'airhost deploy {self.env.name}' (or check the region and AWS_PROFILE)")
+        return stacks

@@ -1,0 +1,219 @@
+"""A deployed ECS environment: its services, one-off tasks, counts, logs and facts.
+
+Components are ECS services (``Services`` output: component → service). Their configured counts
+are the airflow stack's ``DesiredCount<Component>`` parameters (the stack's ``counts``). Parking
+records the counts it found in SSM, so ``resume`` brings back what ran, including manual scaling;
+services that autoscale (Celery workers) are parked with min and max at 0, so no scaling policy
+brings them back, and resumed with their recorded bounds. One-off commands run as tasks of the
+utils task definition (``airhost.targets.ecs.tasks``); logs are CloudWatch streams
+``<component>/<container>/<task id>``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from airhost.airflow_api import ApiClient, ApiUnreachable
+from airhost.aws.autoscaling import AutoScaling
+from airhost.aws.ecs import Ecs, ServiceState
+from airhost.aws.session import AwsSession, Clock
+from airhost.config.models import Environment
+from airhost.errors import UsageError
+from airhost.progress import Progress
+from airhost.render.stacks import Layer, StackTemplate
+from airhost.targets.base import CommandResult, ComponentState, Echo, Facts
+from airhost.targets.cloud import PARKED, CloudEnvironment
+from airhost.targets.cloud_logs import show_logs
+from airhost.targets.ecs.facts import EcsFacts, facts_from
+from airhost.targets.ecs.tasks import run_command
+
+STABLE_TIMEOUT = 1800.0
+UTILS = "utils"
+
+
+def count_parameter(component: str) -> str:
+    """The airflow stack's parameter holding a component's count: api-server → DesiredCountApiServer."""
+    return "DesiredCount" + "".join(part.capitalize() for part in component.split("-"))
+
+
+class EcsDeployment(CloudEnvironment):
+    """One ECS environment in its account and region."""
+
+    layers: tuple[Layer, ...] = ("network", "data", "access", "airflow")
+    compute: Layer = "airflow"
+
+    def __init__(self, env: Environment, *, session: AwsSession | None = None,
+                 clock: Clock | None = None) -> None:
+        super().__init__(env, session=session, clock=clock)
+        self.ecs = Ecs(self.session)
+        self.autoscaling = AutoScaling(self.session)
+
+    # -- facts ---------------------------------------------------------------------------------
+
+    @cached_property
+    def ecs_facts(self) -> EcsFacts:
+        """The deployed environment's ECS facts; NotDeployed if its airflow stack is missing."""
+        return facts_from(self.require_deployed())
+
+    def refresh(self) -> None:
+        """Forget the facts read so far: the stacks changed (an upgrade, a restore)."""
+        self.__dict__.pop("ecs_facts", None)
+
+    def facts(self) -> Facts:
+        facts = self.ecs_facts
+        return Facts(url=facts.url, admin_secret=facts.admin_secret, buckets=dict(facts.buckets),
+                     database=facts.database_instance, image=facts.image,
+                     components=tuple(facts.services))
+
+    def project_image(self) -> bool:
+        return self.env.ecs.image == "ecr"
+
+    def release_facts(self) -> dict[str, Any]:
+        return {"topology": self.env.ecs.topology, "capacity": self.env.ecs.capacity}
+
+    def api_client(self) -> ApiClient | None:
+        """Logged in when the URL answers from here; None when it does not (a private API).
+
+        A wrong password or an error from Airflow is raised, never taken for "not reachable".
+        """
+        facts = self.ecs_facts
+        if not facts.url or not facts.admin_secret:
+            return None
+        admin = self.secrets.get_json(facts.admin_secret)
+        try:
+            return ApiClient(facts.url, admin.get("username", "admin"), admin.get("password", ""))
+        except ApiUnreachable:
+            return None
+
+    # -- components ----------------------------------------------------------------------------
+
+    def service_states(self) -> dict[str, ServiceState]:
+        facts = self.ecs_facts
+        by_name = self.ecs.describe_services(facts.cluster, list(facts.services.values()))
+        return {component: by_name[name] for component, name in facts.services.items()
+                if name in by_name}
+
+    def components(self) -> list[ComponentState]:
+        states = self.service_states()
+        return [_component(component, states.get(component), service)
+                for component, service in sorted(self.ecs_facts.services.items())]
+
+    def run(self, command: list[str], progress: Progress, *, timeout: float,
+            purpose: str = "run") -> CommandResult:
+        return run_command(self, command, progress, timeout=timeout, started_by=f"airhost-{purpose}")
+
+    def read_logs(self, component: str | None, *, since: str, follow: bool, pattern: str | None,
+             lines: int, echo: Echo) -> int:
+        facts = self.ecs_facts
+        known = sorted(set(facts.services) | {UTILS})
+        if component is not None and component not in known:
+            raise UsageError(f"no component '{component}' in environment {self.env.name}",
+                             hint="its components: " + ", ".join(known))
+        return show_logs(self, facts.log_group, f"{component}/" if component else None,
+                         since=since, follow=follow, pattern=pattern, echo=echo)
+
+    # -- counts --------------------------------------------------------------------------------
+
+    def stack_parameters(self, stack: StackTemplate, values: dict[str, str],
+                         image: str | None) -> dict[str, str]:
+        declared = stack.template.get("Parameters", {}).get("Image")
+        if declared is None:
+            return values
+        if image:
+            return {**values, "Image": image}
+        if "Default" not in declared and "Image" not in values:
+            # an image built by the project: keep the one running, or ask for one
+            existing = self.cloudformation.describe(stack.name)
+            if existing is not None and existing.parameters.get("Image"):
+                return {**values, "Image": existing.parameters["Image"]}
+            raise UsageError(
+                f"stack {stack.name} runs the project's own image, and none has been pushed: the "
+                "stacks before it are in place, its ECR repository included",
+                hint="run 'airhost image build ENV' and 'airhost image push ENV' (or pass --image), "
+                     "then deploy again")
+        return values
+
+    def configured_counts(self) -> dict[str, int]:
+        """Each component's count as the airflow stack's parameters set it (1 when not one)."""
+        stack = self.cloudformation.require(self.stack_name("airflow"))
+        counts = {}
+        for component in self.ecs_facts.services:
+            value = stack.parameters.get(count_parameter(component), "1")
+            counts[component] = int(value) if value.isdigit() else 1
+        return counts
+
+    def wait_stable(self, progress: Progress, names: list[str] | None = None) -> list[ComponentState]:
+        facts = self.ecs_facts
+        names = list(facts.services.values()) if names is None else names
+        if names:
+            progress.step(f"waiting for {len(names)} service(s) to be stable")
+            self.ecs.wait_stable(facts.cluster, names, timeout=STABLE_TIMEOUT)
+        return self.components()
+
+    def scale(self, counts: dict[str, int], progress: Progress, *,
+              wait: bool = True) -> list[ComponentState]:
+        """Set the named components' counts; wait until their services are stable."""
+        facts = self.ecs_facts
+        unknown = sorted(set(counts) - set(facts.services))
+        if unknown:
+            raise UsageError(f"no component {', '.join(unknown)} in environment {self.env.name}",
+                             hint="its components: " + ", ".join(sorted(facts.services)))
+        for component, count in sorted(counts.items()):
+            if count < 0:
+                raise UsageError(f"{component}={count}: a count cannot be negative")
+            progress.step(f"scaling {component} ({facts.services[component]}) to {count}")
+            self.ecs.set_desired_count(facts.cluster, facts.services[component], count)
+        names = [facts.services[component] for component in counts]
+        if wait and names:
+            return self.wait_stable(progress, names)
+        return self.components()
+
+    def hold(self, progress: Progress) -> None:
+        """Every service at zero, waited for: nothing writes to the database afterwards."""
+        running = {state.component: 0 for state in self.components() if state.desired}
+        if running:
+            self.scale(running, progress)
+
+    def start(self, progress: Progress, stacks: list[StackTemplate]) -> None:
+        """The stacks' counts already start the services; nothing else starts on ECS."""
+
+    def park(self, progress: Progress, *, wait: bool = True) -> list[ComponentState]:
+        """Scale every component to zero, remembering the counts for ``resume``."""
+        facts = self.ecs_facts
+        current = {component: state.desired for component, state in self.service_states().items()}
+        targets = self.autoscaling.targets(facts.cluster, list(facts.services.values()))
+        bounds = {t.resource_id: [t.minimum, t.maximum] for t in targets if t.maximum > 0}
+        if any(current.values()) or bounds:
+            self.parameters.put_json(self.parameter_name(PARKED), {
+                "counts": current, "bounds": bounds, "parked_at": self.clock.utcnow().isoformat()},
+                description="service counts before 'airhost scale --to-zero'")
+        else:
+            progress.detail("every service is already at zero")
+        for target in bounds:
+            progress.detail(f"autoscaling of {target.rsplit('/', 1)[-1]} held at 0")
+            self.autoscaling.set_bounds(target, 0, 0)
+        return self.scale({component: 0 for component in current}, progress, wait=wait)
+
+    def resume(self, progress: Progress, *, wait: bool = True) -> list[ComponentState]:
+        """Bring back the counts recorded when parking, or the configured ones."""
+        record = self.parameters.get_json(self.parameter_name(PARKED))
+        counts = {k: int(v) for k, v in (record or {}).get("counts", {}).items()
+                  if k in self.ecs_facts.services} or self.configured_counts()
+        progress.detail("resuming the counts recorded when parking" if record else
+                        "no parking record: resuming the configured counts")
+        for target, (minimum, maximum) in (record or {}).get("bounds", {}).items():
+            progress.detail(f"autoscaling of {target.rsplit('/', 1)[-1]} back to {minimum}-{maximum}")
+            self.autoscaling.set_bounds(target, minimum, maximum)
+        states = self.scale(counts, progress, wait=wait)
+        self.parameters.delete(self.parameter_name(PARKED))
+        return states
+
+
+def _component(component: str, state: ServiceState | None, service: str) -> ComponentState:
+    if state is None:
+        return ComponentState(component, "MISSING", where=service)
+    word = ("RUNNING" if state.running and state.running >= state.desired else
+            "STOPPED" if not state.desired and not state.running else "PENDING")
+    return ComponentState(component, word, desired=state.desired, running=state.running,
+                          pending=state.pending, where=service)

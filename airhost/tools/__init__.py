@@ -1,0 +1,1 @@
+"""Seams to the external programs airhost drives, usable by local and cloud code alike."""
