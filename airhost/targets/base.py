@@ -172,5 +172,6 @@ class Target:
     layers: tuple[Layer, ...] = ()  # its stacks in deploy order (cloud targets)
     render: Callable[[Environment, str], list[StackTemplate]] | None = None
     summary: Callable[[Environment], str] = lambda env: env.target
+    estimate: Callable[..., Any] | None = None  # (env, prices, assumptions) -> cost Estimate
     # capability → what to do instead, for the capabilities it lacks
     instead: dict[str, str] = field(default_factory=dict)
