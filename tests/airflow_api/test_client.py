@@ -78,3 +78,23 @@ def test_health_reports_an_http_error_as_unhealthy_with_the_reason(server):
     health = check_health(url)
     assert health["checked"] and health["healthy"] is False
     assert "HTTP 503" in health["reason"]
+
+
+def test_an_unhealthy_component_makes_the_api_unhealthy(server):
+    url, answers = server
+    body = {"metadatabase": {"status": "healthy"}, "scheduler": {"status": "unhealthy"},
+            "triggerer": {"status": "healthy"}}
+    answers["/api/v2/monitor/health"] = (200, body, 0)
+    health = check_health(url)
+    assert health["checked"] and health["healthy"] is False
+    assert health["components"]["scheduler"] == "unhealthy"
+
+    body["scheduler"]["status"] = "healthy"
+    assert check_health(url + "/")["healthy"] is True
+
+
+def test_a_private_api_is_not_checked_and_an_unreachable_one_says_so():
+    assert check_health(None)["checked"] is False
+    unreachable = check_health(f"http://127.0.0.1:{free_port()}", timeout=1)
+    assert unreachable["checked"] and unreachable["healthy"] is False
+    assert "could not be reached" in unreachable["reason"]
