@@ -12,16 +12,17 @@ from airhost.cli.output import emit, output_option, progress, stdout
 from airhost.errors import UsageError
 
 
-def _print_report(data: dict) -> None:
+def print_report(data: dict) -> None:
     grid = Table(show_edge=False, header_style="bold",
                  title=f"MWAA {data['environment']} ({data['region']}) → airhost project {data['project']}")
     for column in ("MWAA setting", "value", "became", "status"):
-        grid.add_column(column)
+        grid.add_column(column, overflow="fold")  # ids and option names stay whole
     for row in data["settings"]:
         style = {"manual": "yellow", "dropped": "dim"}.get(row["status"], "")
         status = f"[{style}]{row['status']}[/{style}]" if style else row["status"]
         became = escape(row["became"]) + (f"\n[dim]{escape(row['why'])}[/dim]" if row["why"] else "")
-        grid.add_row(escape(row["setting"]), escape(row["value"]), became, status)
+        setting = row["setting"].replace("AirflowConfigurationOptions ", "option ")
+        grid.add_row(escape(setting), escape(row["value"]), became, status)
     stdout.print(grid, emoji=False)
     findings = data["airflow3_findings"]
     if data["source_airflow_version"].startswith("2."):
@@ -67,7 +68,7 @@ def mwaa(name: str, directory: Path | None, region: str | None, output: str) -> 
                          hint="pass --region, e.g. --region eu-west-1, or set AWS_REGION")
     target = directory if directory is not None else Path(project_name(name))
     report = import_mwaa(AwsSession(region), name, target, progress=progress)
-    emit(report.to_json(), output, _print_report)
+    emit(report.to_json(), output, print_report)
 
 
 COMMANDS = [import_group]

@@ -106,7 +106,9 @@ def _capacity(environment: dict[str, Any], capacity: ClassCapacity, tasks: int |
     """The ECS environment's ``ecs`` and ``workers`` sections."""
     name = capacity.name
     low = environment.get("MinWorkers") or 1
-    high = max(environment.get("MaxWorkers") or capacity.max_workers if capacity.autoscales else 1, low)
+    # MWAA's default maximum is 10 workers
+    high = max(environment.get("MaxWorkers") or min(10, capacity.max_workers) if capacity.autoscales else 1,
+               low)
     per_worker = tasks or capacity.tasks_per_worker
     size = capacity.task_size
     rows.append(ReportRow("EnvironmentClass", name,
@@ -144,7 +146,7 @@ def _access(mode: str | None, rows: list[ReportRow]) -> dict[str, str]:
         rows.append(ReportRow("WebserverAccessMode", mode, "access.mode private", "manual",
                               "the web server was reachable from the internet: for the same, set "
                               "access.mode alb with access.certificate_arn (an ACM certificate) and "
-                              "access.allow_cidrs (who may connect), and two public subnets"))
+                              "access.allowed_cidrs (who may connect), and two public subnets"))
     return {"mode": "private"}
 
 
