@@ -134,8 +134,9 @@ def _capacity(environment: dict[str, Any], capacity: ClassCapacity, tasks: int |
                           "" if most == webservers else
                           "airhost runs a fixed number of API servers: raise ecs.api_servers for more"))
     ecs = {"topology": "split", "image": "ecr", "schedulers": schedulers, "api_servers": webservers,
-           "sizes": {"scheduler": size}}
-    workers = {"min": low, "max": high, "tasks_per_worker": per_worker, "size": size}
+           "sizes": {"scheduler": dict(size)}}
+    # separate dicts, so airhost.yaml spells both out rather than as a YAML alias
+    workers = {"min": low, "max": high, "tasks_per_worker": per_worker, "size": dict(size)}
     return ecs, workers
 
 

@@ -111,6 +111,7 @@ def test_an_airflow3_environment_becomes_a_project_of_equal_capacity(session, mw
     assert rows["AirflowConfigurationOptions logging.remote_logging"].status == "dropped"
     assert rows["ExecutionRoleArn"].status == "manual"
     assert rows["NetworkConfiguration.SecurityGroupIds"].status == "manual"
+    assert "&id" not in (root / "airhost.yaml").read_text()  # plain YAML a person edits
     written = (root / "MIGRATION.md").read_text()
     assert "| ExecutionRoleArn |" in written and "To do by hand" in written
     data = json.loads((root / "migration.json").read_text())
