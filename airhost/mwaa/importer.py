@@ -21,6 +21,8 @@ from typing import Callable
 
 import yaml
 
+from airhost.aws.errors import AwsError
+from airhost.aws.iam import RolePolicies, role_policies
 from airhost.aws.mwaa import MwaaEnvironments, subnets_vpc
 from airhost.aws.s3 import Buckets
 from airhost.aws.session import AwsSession
@@ -29,7 +31,7 @@ from airhost.errors import AirhostError, ConfigError, UsageError
 from airhost.mwaa.airflow3 import check_airflow3
 from airhost.mwaa.report import REPORT_FILE, REPORT_JSON, MigrationReport, to_markdown
 from airhost.mwaa.requirements import adapt_requirements
-from airhost.mwaa.translate import ReportRow, Translation, translate
+from airhost.mwaa.translate import ROLE_FOLDER, ExecutionRole, ReportRow, Translation, translate
 
 STARTUP_FOLDER = "mwaa-startup"
 HEADER = ("# Imported from Amazon MWAA environment {name} ({region}) by airhost import mwaa.\n"
@@ -137,6 +139,18 @@ def _write_project(root: Path, translation: Translation, name: str, region: str)
     (root / ".gitignore").write_text(".airhost/\n", encoding="utf-8")
 
 
+def _execution_role(session: AwsSession, arn: str | None) -> tuple[RolePolicies | None,
+                                                                   ExecutionRole | None]:
+    """The execution role's policies; a role that cannot be read is said so, not fatal."""
+    if not arn:
+        return None, None
+    try:
+        policies = role_policies(session, arn)
+    except AwsError as error:
+        return None, ExecutionRole([], [], unreadable=error.message)
+    return policies, ExecutionRole(policies.managed, sorted(policies.inline))
+
+
 def import_mwaa(session: AwsSession, name: str, directory: Path,
                 progress: Callable[[str], None] = lambda message: None) -> MigrationReport:
     """Write the airhost project of MWAA environment ``name`` into ``directory``; its report."""
@@ -146,12 +160,19 @@ def import_mwaa(session: AwsSession, name: str, directory: Path,
     environment = MwaaEnvironments(session).get(name)
     subnets = list((environment.get("NetworkConfiguration") or {}).get("SubnetIds") or [])
     vpc_id = subnets_vpc(session, subnets)
-    translation = translate(environment, region=session.region, vpc_id=vpc_id)
+    policies, role = _execution_role(session, environment.get("ExecutionRoleArn"))
+    translation = translate(environment, region=session.region, vpc_id=vpc_id, execution_role=role)
     rows = list(translation.rows)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.import-", dir=directory.parent))
     try:
         files = _fetch(Buckets(session), translation, staging, rows, progress)
         _write_project(staging, translation, name, session.region)
+        if policies and policies.inline:
+            folder = staging / ROLE_FOLDER
+            folder.mkdir()
+            for policy, document in policies.inline.items():
+                (folder / f"{policy}.json").write_text(json.dumps(document, indent=2) + "\n",
+                                                       encoding="utf-8")
         findings = []
         if translation.from_airflow2:
             progress("checking DAGs and plugins with ruff's Airflow 3 rules (AIR3)")

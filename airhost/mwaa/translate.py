@@ -21,6 +21,7 @@ from airhost.mwaa.classes import CAPACITIES, ClassCapacity
 from airhost.mwaa.options import translate_options
 
 CLOUD_ENVIRONMENT = "prod"
+ROLE_FOLDER = "mwaa-execution-role"
 MAX_SCHEDULERS = EcsSettings.model_fields["schedulers"].metadata[-1].le
 
 
@@ -37,6 +38,15 @@ class ReportRow:
     def to_json(self) -> dict[str, str]:
         return {"setting": self.setting, "value": self.value, "became": self.became,
                 "status": self.status, "why": self.why}
+
+
+@dataclass(frozen=True)
+class ExecutionRole:
+    """What the importer learned of the environment's execution role: its policies, or why not."""
+
+    managed: list[str]
+    inline: list[str]
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,14 +175,24 @@ def _network(environment: dict[str, Any], vpc_id: str, rows: list[ReportRow]) ->
     return {"vpc_id": vpc_id, "private_subnet_ids": subnets}
 
 
-def _unmapped(environment: dict[str, Any], rows: list[ReportRow]) -> None:
-    role = environment.get("ExecutionRoleArn")
-    if role:
-        rows.append(ReportRow("ExecutionRoleArn", role, "-", "manual",
-                              "the new environment's task role needs this role's permissions to your "
-                              "data (S3, Glue, Redshift, ...): attach its policies to the task role "
-                              "after the first deploy; MWAA's own (its bucket, CloudWatch, SQS) are not "
-                              "needed"))
+def _role_row(arn: str, role: ExecutionRole | None) -> ReportRow:
+    why = ("the new environment's task role needs this role's permissions to your data (S3, Glue, "
+           "Redshift, ...): grant them to the task role after the first deploy; MWAA's own (its "
+           "bucket, CloudWatch, SQS) are not needed")
+    if role and role.unreadable:
+        why += f". Its policies could not be read ({role.unreadable}): see them in the IAM console"
+    elif role:
+        if role.managed:
+            why += ". Managed policies: " + ", ".join(role.managed)
+        if role.inline:
+            why += (". Inline policies: " + ", ".join(role.inline)
+                    + f" (their documents are in {ROLE_FOLDER}/)")
+    return ReportRow("ExecutionRoleArn", arn, "-", "manual", why)
+
+
+def _unmapped(environment: dict[str, Any], rows: list[ReportRow], role: ExecutionRole | None) -> None:
+    if environment.get("ExecutionRoleArn"):
+        rows.append(_role_row(environment["ExecutionRoleArn"], role))
     if environment.get("KmsKey"):
         rows.append(ReportRow("KmsKey", environment["KmsKey"], "-", "dropped",
                               "airhost encrypts its buckets and database with AWS-managed keys"))
@@ -220,7 +240,8 @@ def _sources(environment: dict[str, Any], rows: list[ReportRow]) -> Sources:
     return sources
 
 
-def translate(environment: dict[str, Any], *, region: str, vpc_id: str) -> Translation:
+def translate(environment: dict[str, Any], *, region: str, vpc_id: str,
+              execution_role: ExecutionRole | None = None) -> Translation:
     """airhost.yaml data, the report rows, and the bucket objects to fetch, for one MWAA environment."""
     rows: list[ReportRow] = []
     name = environment["Name"]
@@ -252,7 +273,7 @@ def translate(environment: dict[str, Any], *, region: str, vpc_id: str) -> Trans
     if options.cloud_only:
         cloud["airflow"]["config"] = options.cloud_only
     sources = _sources(environment, rows)
-    _unmapped(environment, rows)
+    _unmapped(environment, rows, execution_role)
     airflow: dict[str, Any] = {"version": version, "python": support.DEFAULT_PYTHON,
                                "requirements": "requirements.txt", "plugins": "plugins"}
     if options.shared:

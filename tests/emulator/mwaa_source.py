@@ -8,6 +8,7 @@ server, where the importer reads them the ordinary way.
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -139,3 +140,23 @@ def environment(name: str, source: SourceBucket, *, version: str, environment_cl
         described["StartupScriptS3Path"] = "startup.sh"
         described["StartupScriptS3ObjectVersion"] = source.startup_version
     return described
+
+
+WAREHOUSE_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["redshift-data:ExecuteStatement"], "Resource": "*"}]}
+
+
+def make_execution_role(environment_name: str) -> str:
+    """The environment's execution role on the emulator: one managed and one inline policy."""
+    iam = boto3.client("iam", region_name=REGION)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+             "Principal": {"Service": ["airflow.amazonaws.com", "airflow-env.amazonaws.com"]}}]}
+    name = f"AmazonMWAA-{environment_name}-exec"
+    arn = iam.create_role(RoleName=name, Path="/service-role/",
+                          AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    read = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::analytics-lake/*"}]}
+    policy = iam.create_policy(PolicyName="analytics-lake-read", PolicyDocument=json.dumps(read))
+    iam.attach_role_policy(RoleName=name, PolicyArn=policy["Policy"]["Arn"])
+    iam.put_role_policy(RoleName=name, PolicyName="warehouse-access", PolicyDocument=json.dumps(WAREHOUSE_POLICY))
+    return arn

@@ -14,7 +14,8 @@ from airhost.config import load_project
 from airhost.mwaa.importer import UnsafeArchive, import_mwaa
 from tests.emulator.moto_gaps import REGION
 from tests.emulator.mwaa_source import (
-    AIRFLOW2_DAG, AIRFLOW3_DAG, AIRFLOW3_SECOND_DAG, HELPERS, PLUGIN, environment, make_source, plugins_zip,
+    AIRFLOW2_DAG, AIRFLOW3_DAG, AIRFLOW3_SECOND_DAG, HELPERS, PLUGIN, WAREHOUSE_POLICY, environment,
+    make_execution_role, make_source, plugins_zip,
 )
 
 pytestmark = pytest.mark.emulator
@@ -61,6 +62,7 @@ def answer(mwaa, described: dict) -> None:
 
 @pytest.fixture
 def airflow3_source(emulator):
+    make_execution_role("analytics-prod")
     return make_source("analytics-mwaa-source",
                        {"orders.py": AIRFLOW3_DAG, "customers.py": AIRFLOW3_SECOND_DAG,
                         "sql/orders.sql": "select * from orders\n"},
@@ -110,6 +112,10 @@ def test_an_airflow3_environment_becomes_a_project_of_equal_capacity(session, mw
     assert rows["AirflowConfigurationOptions celery.worker_autoscale"].became == "workers.tasks_per_worker"
     assert rows["AirflowConfigurationOptions logging.remote_logging"].status == "dropped"
     assert rows["ExecutionRoleArn"].status == "manual"
+    assert "Managed policies: arn:aws:iam::123456789012:policy/analytics-lake-read" in rows["ExecutionRoleArn"].why
+    assert "Inline policies: warehouse-access" in rows["ExecutionRoleArn"].why
+    saved = json.loads((root / "mwaa-execution-role" / "warehouse-access.json").read_text())
+    assert saved == WAREHOUSE_POLICY
     assert rows["NetworkConfiguration.SecurityGroupIds"].status == "manual"
     assert "&id" not in (root / "airhost.yaml").read_text()  # plain YAML a person edits
     written = (root / "MIGRATION.md").read_text()
@@ -148,6 +154,7 @@ def test_an_airflow2_environment_is_imported_with_its_airflow3_findings(session,
     assert rows["WebserverAccessMode"].status == "manual" and "certificate" in rows["WebserverAccessMode"].why
     assert prod.access.mode == "private"
     assert rows["StartupScriptS3Path"].status == "manual"
+    assert "could not be read" in rows["ExecutionRoleArn"].why  # this role is gone: said, not fatal
     script = root / "mwaa-startup" / "startup.sh"
     assert "libaio" in script.read_text() and not os.access(script, os.X_OK)  # kept aside, never run
     requirements = (root / "requirements.txt").read_text().splitlines()
