@@ -160,3 +160,33 @@ def make_execution_role(environment_name: str) -> str:
     iam.attach_role_policy(RoleName=name, PolicyArn=policy["Policy"]["Arn"])
     iam.put_role_policy(RoleName=name, PolicyName="warehouse-access", PolicyDocument=json.dumps(WAREHOUSE_POLICY))
     return arn
+
+
+MWAA_REQUIREMENTS = "# the version MWAA runs\n"
+NEWER_REQUIREMENTS = "package-uploaded-after-the-last-mwaa-update==9.9.9\n"
+AIRFLOW3_OPTIONS = {
+    "core.default_timezone": "utc",
+    "core.max_active_runs_per_dag": "4",
+    "celery.worker_autoscale": "16,8",
+    "secrets.backend": "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend",
+    "secrets.backend_kwargs": '{"connections_prefix": "airflow/connections", '
+                              '"variables_prefix": "airflow/variables"}',
+    "logging.remote_logging": "True",
+    "metrics.statsd_on": "True",
+}
+
+
+def analytics_source() -> SourceBucket:
+    """The bucket, VPC and execution role of an Airflow 3 environment, analytics-prod."""
+    make_execution_role("analytics-prod")
+    return make_source("analytics-mwaa-source",
+                       {"orders.py": AIRFLOW3_DAG, "customers.py": AIRFLOW3_SECOND_DAG,
+                        "sql/orders.sql": "select * from orders\n"},
+                       [MWAA_REQUIREMENTS, NEWER_REQUIREMENTS],
+                       {"helpers/__init__.py": "", "helpers/text.py": HELPERS, "analytics_plugin.py": PLUGIN})
+
+
+def airflow3_environment(source) -> dict:
+    return environment("analytics-prod", source, version="3.0.6", environment_class="mw1.medium",
+                       options=AIRFLOW3_OPTIONS, MinWorkers=2, MaxWorkers=8, Schedulers=2,
+                       MinWebservers=2, MaxWebservers=3)

@@ -14,24 +14,12 @@ from airhost.config import load_project
 from airhost.mwaa.importer import UnsafeArchive, import_mwaa
 from tests.emulator.moto_gaps import REGION
 from tests.emulator.mwaa_source import (
-    AIRFLOW2_DAG, AIRFLOW3_DAG, AIRFLOW3_SECOND_DAG, HELPERS, PLUGIN, WAREHOUSE_POLICY, environment,
-    make_execution_role, make_source, plugins_zip,
+    AIRFLOW2_DAG, AIRFLOW3_DAG, HELPERS, MWAA_REQUIREMENTS, WAREHOUSE_POLICY, airflow3_environment,
+    analytics_source, environment, make_source, plugins_zip,
 )
 
 pytestmark = pytest.mark.emulator
 
-MWAA_REQUIREMENTS = "# the version MWAA runs\n"
-NEWER_REQUIREMENTS = "package-uploaded-after-the-last-mwaa-update==9.9.9\n"
-AIRFLOW3_OPTIONS = {
-    "core.default_timezone": "utc",
-    "core.max_active_runs_per_dag": "4",
-    "celery.worker_autoscale": "16,8",
-    "secrets.backend": "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend",
-    "secrets.backend_kwargs": '{"connections_prefix": "airflow/connections", '
-                              '"variables_prefix": "airflow/variables"}',
-    "logging.remote_logging": "True",
-    "metrics.statsd_on": "True",
-}
 AIRFLOW2_OPTIONS = {
     "core.dag_concurrency": "32",
     "scheduler.dag_dir_list_interval": "60",
@@ -62,18 +50,7 @@ def answer(mwaa, described: dict) -> None:
 
 @pytest.fixture
 def airflow3_source(emulator):
-    make_execution_role("analytics-prod")
-    return make_source("analytics-mwaa-source",
-                       {"orders.py": AIRFLOW3_DAG, "customers.py": AIRFLOW3_SECOND_DAG,
-                        "sql/orders.sql": "select * from orders\n"},
-                       [MWAA_REQUIREMENTS, NEWER_REQUIREMENTS],
-                       {"helpers/__init__.py": "", "helpers/text.py": HELPERS, "analytics_plugin.py": PLUGIN})
-
-
-def airflow3_environment(source) -> dict:
-    return environment("analytics-prod", source, version="3.0.6", environment_class="mw1.medium",
-                       options=AIRFLOW3_OPTIONS, MinWorkers=2, MaxWorkers=8, Schedulers=2,
-                       MinWebservers=2, MaxWebservers=3)
+    return analytics_source()
 
 
 def test_an_airflow3_environment_becomes_a_project_of_equal_capacity(session, mwaa, airflow3_source, tmp_path):

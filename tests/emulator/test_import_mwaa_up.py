@@ -16,20 +16,21 @@ from airhost.aws.session import AwsSession
 from airhost.mwaa.importer import import_mwaa
 from tests.airflow.conftest import airhost
 from tests.emulator.moto_gaps import REGION
-from tests.emulator.test_import_mwaa import airflow3_environment, airflow3_source  # noqa: F401
+from tests.emulator.mwaa_source import airflow3_environment, analytics_source
 
 pytestmark = [pytest.mark.emulator, pytest.mark.airflow, pytest.mark.timeout(1200)]
 
 
 @pytest.fixture
-def imported(emulator, airflow3_source):
+def imported(emulator):
     """The imported project, in a folder the local PostgreSQL's user may enter."""
+    source = analytics_source()
     folder = Path(tempfile.mkdtemp(prefix="airhost-mwaa-", dir="/tmp"))
     os.chmod(folder, 0o755)
     root = folder / "analytics"
     session = AwsSession(REGION)
     stubber = Stubber(session.client("mwaa"))
-    stubber.add_response("get_environment", {"Environment": airflow3_environment(airflow3_source)},
+    stubber.add_response("get_environment", {"Environment": airflow3_environment(source)},
                          {"Name": "analytics-prod"})
     with stubber:
         import_mwaa(session, "analytics-prod", root)
