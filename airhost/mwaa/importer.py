@@ -159,6 +159,9 @@ def import_mwaa(session: AwsSession, name: str, directory: Path,
     progress(f"reading MWAA environment {name} in {session.region}")
     environment = MwaaEnvironments(session).get(name)
     subnets = list((environment.get("NetworkConfiguration") or {}).get("SubnetIds") or [])
+    if not subnets:
+        raise AirhostError(f"MWAA environment '{name}' names no subnets: its network configuration is "
+                           "empty", hint="check it with 'aws mwaa get-environment --name " + name + "'")
     vpc_id = subnets_vpc(session, subnets)
     policies, role = _execution_role(session, environment.get("ExecutionRoleArn"))
     translation = translate(environment, region=session.region, vpc_id=vpc_id, execution_role=role)
