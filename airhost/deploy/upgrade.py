@@ -120,7 +120,8 @@ def resolve_with_target(env: Environment, root: Path | None, target: str) -> str
     lines = [line.strip() for line in path.read_text(errors="replace").splitlines()] if path.is_file() else []
     if not any(line and not line.startswith("#") for line in lines):
         return None
-    from airhost.local.python_env import airflow_extras, uv_binary
+    from airhost.local.python_env import airflow_extras
+    from airhost.tools.uv import uv_binary
     from airhost.render.dockerfile import config_packages
 
     extras = ",".join(airflow_extras(env))

@@ -92,7 +92,7 @@ class LocalEnvironment:
 
     def up(self, report: Report, *, timeout: float = 300.0) -> UpResult:
         started = time.monotonic()
-        plan = python_env.install_plan(self.env, self.project.root)
+        plan = python_env.install_plan(self.env, self.project.root, report)
         if plan.python_note:
             report(f"note: {plan.python_note}")
         if not python_env.is_current(self.paths, plan):

@@ -96,18 +96,31 @@ def test_celery_adds_redis_and_a_worker(tmp_path):
     assert int(worker["priority"]) > int(parser["program:redis"]["priority"])
 
 
-def test_install_plan_pins_the_version_and_tracks_requirements(tmp_path):
+def test_install_plan_pins_the_version_and_tracks_requirements_and_constraints(tmp_path):
     (tmp_path / "requirements.txt").write_text("pendulum\n")
-    env = env_of({**BASE, "airflow": {"extras": ["slack"]}}, tmp_path)
-    first = python_env.install_plan(env, tmp_path)
+    (tmp_path / "constraints.txt").write_text("pyjwt==2.10.1\n")
+    env = env_of({**BASE, "airflow": {"extras": ["slack"], "constraints": "constraints.txt"}}, tmp_path)
+    said: list[str] = []
+    first = python_env.install_plan(env, tmp_path, said.append)
     assert first.requirement == "apache-airflow[postgres,slack]==3.3.2"
+    assert said == [f"constraints: the project's own file {tmp_path / 'constraints.txt'}"]
     (tmp_path / "requirements.txt").write_text("pendulum\nrequests\n")
-    assert python_env.install_plan(env, tmp_path).fingerprint != first.fingerprint
+    second = python_env.install_plan(env, tmp_path)
+    assert second.fingerprint != first.fingerprint
+    (tmp_path / "constraints.txt").write_text("pyjwt==2.9.0\n")
+    assert python_env.install_plan(env, tmp_path).fingerprint != second.fingerprint  # rebuilds
 
 
 def test_missing_requirements_file_is_a_config_error(tmp_path):
     env = env_of(BASE, tmp_path)
     with pytest.raises(ConfigError, match="requirements.txt, which does not exist"):
+        python_env.install_plan(env, tmp_path)
+
+
+def test_missing_constraints_file_is_a_config_error(tmp_path):
+    (tmp_path / "requirements.txt").write_text("")
+    env = env_of({**BASE, "airflow": {"constraints": "pins.txt"}}, tmp_path)
+    with pytest.raises(ConfigError, match="airflow.constraints names .*pins.txt, which does not exist"):
         python_env.install_plan(env, tmp_path)
 
 
