@@ -41,7 +41,7 @@ def build(environment: str, config_path: Path, dockerfile_only: bool, output: st
     from airhost.ops.image import Docker, build as build_image, stage
 
     project, env = _cloud_environment(config_path, environment)
-    staged = stage(project, env)
+    staged = stage(project, env, _report)
     data = {"image": staged.reference, "tag": staged.tag, "content_hash": staged.content_hash,
             "git_commit": staged.git_commit, "dockerfile": str(staged.dockerfile),
             "built": False}
@@ -66,7 +66,7 @@ def push(environment: str, config_path: Path, output: str) -> None:
     from airhost.ops.image import Docker, push as push_image, stage
 
     project, env = _cloud_environment(config_path, environment)
-    staged = stage(project, env)
+    staged = stage(project, env, _report)
     record = push_image(AwsEnvironment(env), staged, Docker(), _report)
 
     def table(data: dict) -> None:

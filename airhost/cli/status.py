@@ -33,7 +33,12 @@ def print_local_status(data: dict) -> None:
     for column in ("component", "state", "health", "pid", "uptime"):
         table.add_column(column)
     for item in data["components"]:
-        table.add_row(item["component"], item["state"], item["health"] or "-",
+        state = item["state"]
+        if item.get("crash_looping"):
+            state += f" (crash-looping, {item.get('restarts', 0)} restarts)"
+        elif item.get("restarts"):
+            state += f" ({item['restarts']} restarts)"
+        table.add_row(item["component"], state, item["health"] or "-",
                       str(item["pid"] or "-"), _format_uptime(item["uptime_seconds"]))
     stdout.print(table)
     if data.get("password"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -68,14 +69,25 @@ def _runs_as(candidate: str, version: str) -> bool:
     return result.returncode == 0 and result.stdout.strip() == version
 
 
+def _candidates(version: str) -> list[str]:
+    """``pythonX.Y`` on PATH, then pyenv's installed versions (its shim on PATH only runs the
+    versions selected for the current folder; the interpreters themselves always run)."""
+    found = [path for path in [shutil.which(f"python{version}")] if path]
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    installed = sorted(root.glob(f"versions/{version}.*/bin/python{version}"),
+                       key=lambda path: [int(part) if part.isdigit() else 0
+                                         for part in path.parents[1].name.split(".")])
+    return found + [str(path) for path in reversed(installed)]
+
+
 def find_python(version: str) -> tuple[str, str | None]:
     """An interpreter of the configured version; else this one, with a note saying so."""
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     if here == version:
         return sys.executable, None
-    found = shutil.which(f"python{version}")
-    if found and _runs_as(found, version):
-        return found, None
+    for candidate in _candidates(version):
+        if _runs_as(candidate, version):
+            return candidate, None
     return sys.executable, (
         f"Python {version} is not installed here; the local virtualenv uses Python {here} "
         f"(cloud images keep Python {version})"
