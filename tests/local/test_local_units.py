@@ -189,3 +189,34 @@ def test_every_port_an_environment_needs_is_distinct_even_on_airflow_default_log
     env_text = environment_file(local.env, "triggerer", local_site(local.env, local.paths, local.secrets, ports),
                                 local.secrets)
     assert f"AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT={ports['trigger_logs']}" in env_text
+
+
+def test_a_health_endpoint_that_answers_while_sign_in_fails_is_reported(tmp_path):
+    import http.server
+    import threading
+
+    from airhost.local import failures
+
+    class Broken(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the standard library's name
+            self.send_response(500)
+            self.end_headers()
+            self.wfile.write(b"Internal Server Error")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ticks = iter(range(100))
+        problem = failures.login_problem(f"http://127.0.0.1:{server.server_port}", "admin", "pw",
+                                         sleep=lambda _: None, clock=lambda: next(ticks) * 5.0)
+    finally:
+        server.shutdown()
+    assert problem == "HTTP 500 Internal Server Error"
+    log = tmp_path / "api-server.log"
+    log.write_text("starting\nTypeError: Issuer (iss) must be a string.\n")
+    message = str(failures.login_error(problem, log, "local"))
+    assert "signing in fails: POST /auth/token answered HTTP 500" in message
+    assert "Issuer (iss) must be a string." in message and "airhost up local" in message
