@@ -14,7 +14,7 @@ import pytest
 
 from tests.airflow.conftest import airhost
 
-pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.airflow, pytest.mark.timeout(1800)]
 
 
 @pytest.fixture
@@ -36,16 +36,17 @@ def broken_triggerer():
 def test_a_crash_looping_component_stops_up_with_its_error_and_shows_in_status(broken_triggerer):
     root = broken_triggerer
     started = time.monotonic()
-    up = airhost("up", "--config", str(root), check=False)
+    up = airhost("up", "--config", str(root), "--timeout", "900", check=False, timeout=1500)
     total = time.monotonic() - started
     assert up.returncode != 0
-    assert "triggerer exits at start" in up.stderr
+    assert "triggerer exits at start" in up.stderr, up.stderr
     assert "capacity" in up.stderr  # the last lines of its own log say what is wrong
     assert "airhost up local" in up.stderr  # and what to do
     assert "Traceback (most recent call last)" not in up.stderr.split("The last lines of its log")[0]
-    # counted from the components' start, not the 300 s health timeout
+    # the crash ended the wait, not the health timeout (how soon depends on how long the component
+    # takes to import and fail: ~10 s on an idle laptop, minutes on a saturated machine)
+    assert "not healthy within" not in up.stderr
     seconds = int(re.search(r"stopped \d+ times in (\d+) s", up.stderr).group(1))
-    assert seconds < 60, up.stderr
     print(f"\nup with a crash-looping triggerer: error {seconds} s after the components started "
           f"({total:.0f} s in all, the install included)")
 
