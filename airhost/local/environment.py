@@ -291,7 +291,7 @@ class LocalEnvironment:
             restarts = exits.get(name, 0)
             components.append({"component": name, "state": state, "pid": pid,
                                "uptime_seconds": uptime, "restarts": restarts,
-                               "crash_looping": failures.is_crash_looping(state, restarts),
+                               "crash_looping": failures.is_crash_looping(state, restarts, uptime),
                                "health": health.get(health_of.get(name, ""), None)})
         running = any(c["state"] == "RUNNING" for c in components)
         return {

@@ -20,6 +20,7 @@ from airhost.local.health import ApiClient
 CRASH_LOOP_EXITS = 2  # one restart did not help: the cause is not transient
 TAIL_LINES = 15
 LOGIN_ATTEMPTS_SECONDS = 20.0
+STABLE_SECONDS = 600.0  # up this long since its last restart: no longer crash-looping
 
 
 def log_tail(log: Path, lines: int = TAIL_LINES) -> str:
@@ -29,9 +30,15 @@ def log_tail(log: Path, lines: int = TAIL_LINES) -> str:
     return "\n".join(f"    {line}" for line in text[-lines:]) or "(the log is empty)"
 
 
-def is_crash_looping(state: str, exits: int) -> bool:
-    """Given up on, waiting to be restarted, or starting again after repeated exits."""
-    return state in ("FATAL", "BACKOFF") or (state == "STARTING" and exits >= CRASH_LOOP_EXITS)
+def is_crash_looping(state: str, exits: int, uptime: float | None) -> bool:
+    """Given up on, waiting to be restarted, or up again only briefly after repeated exits.
+
+    A component that takes longer than the process manager's start window to fail (a slow import
+    on a busy machine) shows as RUNNING between its exits, so the count and the uptime decide.
+    """
+    if state in ("FATAL", "BACKOFF"):
+        return True
+    return exits >= CRASH_LOOP_EXITS and (uptime is None or uptime < STABLE_SECONDS)
 
 
 def crash_loop_error(name: str, exits: int, seconds: float, log: Path, environment: str) -> LocalError:

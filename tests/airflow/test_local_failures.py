@@ -53,7 +53,6 @@ def test_a_crash_looping_component_stops_up_with_its_error_and_shows_in_status(b
     status = json.loads(airhost("status", "--config", str(root), "--output", "json").stdout)
     triggerer = next(c for c in status["components"] if c["component"] == "triggerer")
     assert triggerer["restarts"] >= 2
-    assert triggerer["state"] in ("BACKOFF", "FATAL", "STARTING")
     assert triggerer["crash_looping"] is True
     scheduler = next(c for c in status["components"] if c["component"] == "scheduler")
     assert scheduler["crash_looping"] is False

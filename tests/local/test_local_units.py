@@ -220,3 +220,12 @@ def test_a_health_endpoint_that_answers_while_sign_in_fails_is_reported(tmp_path
     message = str(failures.login_error(problem, log, "local"))
     assert "signing in fails: POST /auth/token answered HTTP 500" in message
     assert "Issuer (iss) must be a string." in message and "airhost up local" in message
+
+
+def test_crash_looping_is_told_from_a_component_that_recovered():
+    from airhost.local.failures import is_crash_looping
+
+    assert is_crash_looping("BACKOFF", 1, None) and is_crash_looping("FATAL", 0, None)
+    assert is_crash_looping("RUNNING", 2, 30.0)  # a slow start between exits shows as RUNNING
+    assert not is_crash_looping("RUNNING", 2, 3600.0)  # restarted long ago, stable since
+    assert not is_crash_looping("RUNNING", 1, 30.0)
