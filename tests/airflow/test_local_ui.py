@@ -16,7 +16,7 @@ import pytest
 
 from tests.airflow.conftest import Airflow, airhost
 
-pytestmark = [pytest.mark.airflow, pytest.mark.browser, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.airflow, pytest.mark.browser, pytest.mark.timeout(1800)]
 
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -50,7 +50,7 @@ def test_the_ui_signs_in_with_the_generated_password_and_lists_the_example_dag(p
     from selenium.webdriver.support.ui import WebDriverWait
 
     root = project_folder
-    airhost("up", "--config", str(root))
+    airhost("up", "--config", str(root), "--timeout", "900", timeout=1500)
     Airflow(root).wait_for_dag("example_pipeline")
     status = json.loads(airhost("status", "--config", str(root), "--output", "json",
                                 "--show-password").stdout)
