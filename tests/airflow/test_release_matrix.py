@@ -24,7 +24,7 @@ from tests.airflow.conftest import Airflow, airhost
 NEWEST_OF_EACH_LINE = ["3.0.6", "3.1.8", "3.2.2", "3.3.2"]
 MATRIX = [(version, "3.11") for version in NEWEST_OF_EACH_LINE] + [(DEFAULT_AIRFLOW_VERSION, "3.12")]
 
-pytestmark = [pytest.mark.airflow, pytest.mark.matrix, pytest.mark.timeout(1200)]
+pytestmark = [pytest.mark.airflow, pytest.mark.matrix, pytest.mark.timeout(1800)]
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def project_at():
 def test_release_comes_up_logs_in_runs_a_dag_and_lists_dags(project_at, version, python):
     started = time.monotonic()
     root = project_at(version, python)
-    up = airhost("up", "--config", str(root), "--output", "json")
+    up = airhost("up", "--config", str(root), "--output", "json", "--timeout", "900", timeout=1500)
     assert "constraints:" in up.stderr  # which constraints the install took is said
     lock = (root / ".airhost" / "local" / "requirements.lock").read_text()
     assert f"apache-airflow=={version}" in lock and lock.startswith("# constraints:")
