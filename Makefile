@@ -22,12 +22,15 @@ $(CHECKOV_VENV)/bin/checkov:
 	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) checkov
 	touch $@
 
-# The machine's PostgreSQL binaries run the local database; Redis backs the Celery executor.
+# The machine's PostgreSQL binaries run the local database; Redis backs the Celery executor;
+# a headless Chromium (and its WebDriver) drives the Airflow UI in the airflow tier.
 system-deps:
 	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
 	@command -v redis-server >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
+	@(command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1) || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 
 up: $(BIN)/airhost system-deps
 	$(BIN)/airhost up --config examples/quickstart

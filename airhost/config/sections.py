@@ -24,6 +24,10 @@ class AirflowSettings(StrictModel):
     requirements: str | None = Field(
         "requirements.txt", description="pip requirements file, relative to airhost.yaml"
     )
+    constraints: str | None = Field(
+        None, description="your own pip constraints file, relative to airhost.yaml (default: the "
+                          "release's own constraint file, or its dependencies as of its release)"
+    )
     plugins: str | None = Field("plugins", description="plugins folder, relative to airhost.yaml")
     extras: list[str] = Field(
         default_factory=list, description="extra apache-airflow extras to install (e.g. slack)"

@@ -39,7 +39,9 @@ class LocalDeployment(Deployment):
                                       self.local.status()["components"]))
 
     def components(self) -> list[ComponentState]:
-        return [ComponentState(item["component"], item["state"], health=item.get("health"),
+        return [ComponentState(item["component"],
+                               "CRASH_LOOP" if item.get("crash_looping") else item["state"],
+                               health=item.get("health"),
                                restarts=item.get("restarts"), pid=item.get("pid"),
                                uptime_seconds=item.get("uptime_seconds"), where="process")
                 for item in self.local.status()["components"]]
