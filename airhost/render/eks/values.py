@@ -177,6 +177,9 @@ def render_values(env: Environment, facts: EksFacts) -> dict[str, Any]:
                              "serviceAccount": {"create": True, "name": SERVICE_ACCOUNTS["worker"]},
                              "env": _env_list(own["worker"])}
     if executor == "celery":
+        # The one renderer sets the broker (SQS, no credential); the chart's own would repeat it.
+        # The chart insists on a broker URL of its own when its Redis is off: the same, unused.
+        values["enableBuiltInSecretEnvVars"] = {"AIRFLOW__CELERY__BROKER_URL": False}
         values["data"]["brokerUrl"] = "sqs://"
     values["pgbouncer"] = {"enabled": env.eks.pgbouncer}
     if env.eks.pgbouncer:
