@@ -85,7 +85,7 @@ def tailscale_sidecar(env: Environment) -> dict[str, Any]:
         ],
         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
         "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
-                            "runAsUser": 1000, "capabilities": {"drop": ["ALL"]}},
+                            "runAsUser": 65532, "capabilities": {"drop": ["ALL"]}},
     }
 
 

@@ -49,6 +49,11 @@ DEFAULT_RESOURCES = {
     "pgbouncer": ("100m", "128Mi"), "statsd": ("50m", "64Mi"),
 }
 
+LOCKED_DOWN = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+# StatsD's and PgBouncer's images run as nobody.
+NOBODY = {"runAsUser": 65534, "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+SIDECAR_RESOURCES = {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}
+
 
 @dataclass(frozen=True)
 class EksFacts:
@@ -154,11 +159,18 @@ def render_values(env: Environment, facts: EksFacts) -> dict[str, Any]:
         "redis": {"enabled": False},
         "migrateDatabaseJob": {"enabled": False, "useHelmHooks": False},
         "createUserJob": {"enabled": False, "useHelmHooks": False},
-        "statsd": {"enabled": True, "resources": _resources(env, "statsd")},
+        "statsd": {"enabled": True, "resources": _resources(env, "statsd"),
+                   "securityContexts": {"pod": NOBODY, "container": LOCKED_DOWN}},
         "dags": {"gitSync": {"enabled": False}, "persistence": {"enabled": False}},
         "logs": {"persistence": {"enabled": False}},
         "flower": {"enabled": False},
         "cleanup": {"enabled": False},
+        # The official image's user (uid 50000, gid 0), the runtime's default seccomp profile, no
+        # privilege escalation, no Linux capability.
+        "securityContexts": {
+            "pod": {"runAsUser": 50000, "runAsGroup": 0, "fsGroup": 0, "runAsNonRoot": True,
+                    "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": LOCKED_DOWN},
     }
     for name, (section, key, secret) in CHART_SECRET_VALUES.items():
         (values[section] if section else values)[key] = secret
@@ -171,9 +183,13 @@ def render_values(env: Environment, facts: EksFacts) -> dict[str, Any]:
             "serviceAccount": {"create": True, "name": SERVICE_ACCOUNTS[component]},
             "env": _env_list(own[airflow_component]),
         }
+        if component in ("scheduler", "dag-processor", "triggerer", "worker"):
+            # Removes local log files once shipped to S3; bounded like every other container.
+            values[section]["logGroomerSidecar"] = {"resources": SIDECAR_RESOURCES}
     if executor == "kubernetes":
         # Each task's pod: the default size (a task may ask for more with executor_config).
         values["workers"] = {"resources": _resources(env, "task"),
+                             "logGroomerSidecar": {"resources": SIDECAR_RESOURCES},
                              "serviceAccount": {"create": True, "name": SERVICE_ACCOUNTS["worker"]},
                              "env": _env_list(own["worker"])}
     if executor == "celery":
@@ -185,7 +201,9 @@ def render_values(env: Environment, facts: EksFacts) -> dict[str, Any]:
     if env.eks.pgbouncer:
         values["pgbouncer"].update({
             "configSecretName": PGBOUNCER_SECRET, "resources": _resources(env, "pgbouncer"),
-            "metricsExporterSidecar": {"statsSecretName": PGBOUNCER_STATS_SECRET}})
+            "securityContexts": {"pod": NOBODY, "container": LOCKED_DOWN},
+            "metricsExporterSidecar": {"statsSecretName": PGBOUNCER_STATS_SECRET,
+                                       "resources": SIDECAR_RESOURCES}})
     values["ingress"] = ingress_values(env, facts)
     if env.access.mode == "tailscale":
         values["apiServer"]["extraContainers"] = [tailscale_sidecar(env)]

@@ -24,6 +24,8 @@ from airhost.tools.helm import local_chart, render_chart
 
 __all__ = ["EKS", "eks_artifacts", "eks_manifests"]
 
+# Kinds that live outside any namespace.
+CLUSTER_SCOPED = {"ClusterRole", "ClusterRoleBinding", "IngressClass", "PriorityClass", "Namespace"}
 NOT_YET = ("deploying and operating EKS environments is not available yet: 'airhost render "
            "ENV' writes the templates, the Helm values and (with AIRHOST_HELM_CHART) the manifests "
            "to review")
@@ -48,6 +50,10 @@ def eks_manifests(env: Environment, values: dict[str, Any]) -> list[dict[str, An
     if chart is not None:
         objects = render_chart(chart, values, release=RELEASE, namespace=env.eks.namespace,
                                version=env.eks.chart_version)
+    for obj in objects:
+        # What `helm install --namespace` does to objects whose template names no namespace.
+        if obj.get("kind") not in CLUSTER_SCOPED:
+            obj.setdefault("metadata", {}).setdefault("namespace", env.eks.namespace)
     extra = ingress_class(env)
     return objects + ([extra] if extra else [])
 
