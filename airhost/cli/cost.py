@@ -96,11 +96,14 @@ def cost(environment: str, config_path: Path, output: str, refresh_prices: bool)
     from a dated price table shipped with airhost; volumes that cannot be known in advance are
     assumptions, listed with --output json.
     """
-    env = project_from(config_path).environment(environment)
-    require(env, "cost")
+    project = project_from(config_path)
+    env = project.environment(environment)
+    target = require(env, "cost")
     table = load_price_table()
     prices = refreshed_prices(env, table) if refresh_prices else table.region(env.region or "")
-    emit(estimate(env, prices, Assumptions()).to_json(), output, _print_table)
+    stacks = target.render(env, project.config_hash) if target.render else None
+    result = estimate(env, prices, Assumptions(), compute_lines=target.cost_lines, stacks=stacks)
+    emit(result.to_json(), output, _print_table)
 
 
 COMMANDS = [cost]

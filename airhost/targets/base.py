@@ -171,6 +171,8 @@ class Target:
     open: Callable[[Project | None, Environment], Deployment]  # cloud targets need no project
     layers: tuple[Layer, ...] = ()  # its stacks in deploy order (cloud targets)
     render: Callable[[Environment, str], list[StackTemplate]] | None = None
+    # (env, prices, task hours) → compute lines of its cost estimate; None: the ECS estimate's
+    cost_lines: Callable[..., list[Any]] | None = None
     # file name → content written beside the templates (Helm values, manifests)
     artifacts: Callable[[Environment], dict[str, str]] | None = None
     summary: Callable[[Environment], str] = lambda env: env.target

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from airhost.config.loader import Project
+from airhost.cost.eks import eks_compute_lines
 from airhost.config.models import Environment
 from airhost.render.eks import LAYERS, render_stacks
 from airhost.render.eks.access import ingress_class
@@ -75,6 +76,7 @@ EKS = Target(
     layers=LAYERS,
     render=render_stacks,
     artifacts=eks_artifacts,
+    cost_lines=eks_compute_lines,
     summary=_summary,
     instead={capability: NOT_YET for capability in (
         "plan", "deploy", "destroy", "status", "logs", "run", "scale", "dags", "backup",
