@@ -214,8 +214,8 @@ def eks_rules(env: Environment) -> None:
             "eks.replicas.api-server: 1 (or leave eks.ha off), or use access.mode alb")
     if executor == "celery" and eks.image == "official":
         raise ValueError(
-            "executor celery on EKS needs Celery's SQS transport, which the official image "
-            "lacks: set eks.image: ecr; `airhost image build` adds it to the project's image")
+            "executor celery on EKS needs Celery's SQS transport (celery[sqs]), which the official "
+            "image lacks: set eks.image: ecr, the project's image with it installed")
     if executor == "celery" and env.celery.broker == "redis":
         raise ValueError(
             "celery.broker redis is not available on EKS (the chart's Redis would hold a "
