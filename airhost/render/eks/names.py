@@ -4,6 +4,12 @@ The Kubernetes secrets are created in the release's namespace by the deploy, fro
 Secrets Manager secrets, before the chart is installed; the chart only names them, so it never
 generates (nor rotates on upgrade) a key of its own. Each secret holds one key, the one the chart
 reads.
+
+With PgBouncer on (``eks.pgbouncer``, the default) the components connect through it: the deploy
+writes ``airhost-database`` as the URL of the chart's PgBouncer Service
+(``airflow-pgbouncer.<namespace>:6543``, database ``airflow-metadata``) and ``airhost-pgbouncer``'s
+``pgbouncer.ini`` pointing at RDS with the generated credentials; airhost's own migration connects
+to RDS directly. Without PgBouncer, ``airhost-database`` is the data stack's URL secret as is.
 """
 
 from __future__ import annotations
