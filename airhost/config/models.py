@@ -21,8 +21,8 @@ from airhost.config.infrastructure import (  # noqa: F401
     AccessSettings, ComponentSize, DatabaseSettings, NetworkSettings, OidcSettings,
     TailscaleSettings)
 from airhost.config.sections import (  # noqa: F401
-    AirflowSettings, CelerySettings, DagsSettings, GitDags, LocalSettings, LogsSettings, WorkerQueue,
-    WorkersSettings)
+    AirflowSettings, CelerySettings, DagsSettings, GitDags, LocalSettings, LogsSettings, MwaaSource,
+    WorkerQueue, WorkersSettings)
 
 # The executors each target runs, and what an executor needs where it cannot run.
 EXECUTORS = {"local": ("local", "celery"), "ecs": ("local", "celery", "ecs"),
@@ -35,7 +35,7 @@ TARGET_RULES = {"ecs": ecs_rules, "eks": eks_rules}
 
 # The sections an environment inherits from the top level of the file.
 SHARED_SECTIONS = ("airflow", "dags", "database", "network", "ecs", "eks", "access", "workers", "celery",
-                   "local", "logs", "region")
+                   "local", "logs", "mwaa", "region")
 
 
 class Environment(StrictModel):
@@ -56,6 +56,7 @@ class Environment(StrictModel):
     celery: CelerySettings = Field(default_factory=CelerySettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
     logs: LogsSettings = Field(default_factory=LogsSettings)
+    mwaa: MwaaSource | None = Field(None, description="the Amazon MWAA environment this was imported from")
 
     @model_validator(mode="before")
     @classmethod
@@ -113,6 +114,7 @@ class ProjectFile(StrictModel):
     celery: dict[str, Any] = Field(default_factory=dict)
     local: dict[str, Any] = Field(default_factory=dict)
     logs: dict[str, Any] = Field(default_factory=dict)
+    mwaa: dict[str, Any] | None = None
     region: str | None = None
     environments: Annotated[dict[str, dict[str, Any]], Field(min_length=1)]
 

@@ -59,6 +59,8 @@ def local_site(env: Environment, paths: LocalPaths, secrets: LocalSecrets, ports
         bundle_bucket=bucket[0] if bucket else None,
         bundle_prefix=bucket[1] if bucket else "dags",
         region=env.region,
+        plugins_folder=(str((paths.project_root / env.airflow.plugins).resolve())
+                        if env.airflow.plugins else None),
     )
 
 

@@ -150,7 +150,7 @@ def format_status(status: EnvironmentStatus) -> Group:
             f"release: Airflow {release.airflow_version}, image {release.image}, config "
             f"{release.config_hash}, deployed {release.deployed_at}"
             + (" — PARKED (airhost scale --resume)" if status.parked else "")))
-    elif status.target == "local":
+    elif not status.stacks:  # a local environment: no stacks, no release
         state = "running" if status.running else "stopped"
         health = "healthy" if status.healthy else ("not healthy" if status.running else "-")
         parts.append(Text(f"Airflow {status.airflow_version}: {state}, {health}"))

@@ -76,6 +76,7 @@ class Site:
     broker_options: dict[str, str] = field(default_factory=dict)  # [celery_broker_transport_options]
     ecs_executor: dict[str, str] = field(default_factory=dict)  # [aws_ecs_executor], executor ecs only
     statsd_address: str | None = None  # host:port of a DogStatsD listener for the backlog gauges
+    plugins_folder: str | None = None  # the project's plugins, where not in AIRFLOW_HOME/plugins
     statsd_every_metric: bool = False  # every metric to the listener, not only the backlog gauges
     kubernetes_executor: dict[str, str] = field(default_factory=dict)  # [kubernetes_executor]
 
@@ -129,6 +130,8 @@ def _core(env: Environment, site: Site) -> dict[str, str]:
         setting("core", "execution_api_server_url"): site.api_url.rstrip("/") + "/execution/",
         setting("database", "check_migrations"): "True",
     }
+    if site.plugins_folder:
+        values[setting("core", "plugins_folder")] = site.plugins_folder
     if env.auth_manager == "simple":
         values[setting("core", "simple_auth_manager_users")] = f"{ADMIN_USER}:admin"
         if site.passwords_file:

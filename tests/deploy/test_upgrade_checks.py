@@ -16,6 +16,7 @@ def prod(root: Path):
     return validate_project(data, {}, root=root, source="test").environment("prod")
 
 
+@pytest.mark.network
 def test_a_pinned_requirement_the_new_airflow_cannot_use_is_refused_with_the_reason(tmp_path):
     (tmp_path / "requirements.txt").write_text("pendulum==2.1.2  # an old pin\n")
     with pytest.raises(UsageError) as caught:
@@ -25,6 +26,7 @@ def test_a_pinned_requirement_the_new_airflow_cannot_use_is_refused_with_the_rea
     assert "pendulum" in message  # the resolver names the conflict
 
 
+@pytest.mark.network
 def test_compatible_or_empty_requirements_pass(tmp_path):
     (tmp_path / "requirements.txt").write_text("# nothing yet\n")
     check_compatibility(prod(tmp_path), tmp_path, "3.3.2")

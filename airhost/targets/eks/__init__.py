@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from airhost.config.loader import Project
+from airhost.cost import Assumptions, Estimate, RegionPrices, estimate
 from airhost.cost.eks import eks_compute_lines
 from airhost.config.models import Environment
 from airhost.render.eks import LAYERS, render_stacks
@@ -42,6 +43,13 @@ def _summary(env: Environment) -> str:
     where = f"cluster {env.eks.cluster}" if env.eks.cluster else compute
     return (f"EKS {where}, {env.airflow.executor} executor, chart {env.eks.chart_version}, "
             f"access {env.access.mode}, {env.region}")
+
+
+def _estimate(env: Environment, prices: RegionPrices,
+              assumptions: Assumptions | None = None) -> Estimate:
+    """The month's estimate, counted in the EKS stacks, with the cluster's own compute lines."""
+    return estimate(env, prices, assumptions, compute_lines=eks_compute_lines,
+                    stacks=render_stacks(env, "cost-estimate"))
 
 
 def eks_manifests(env: Environment, values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -76,7 +84,7 @@ EKS = Target(
     layers=LAYERS,
     render=render_stacks,
     artifacts=eks_artifacts,
-    cost_lines=eks_compute_lines,
+    estimate=_estimate,
     summary=_summary,
     instead={capability: NOT_YET for capability in (
         "plan", "deploy", "destroy", "status", "logs", "run", "scale", "dags", "backup",
