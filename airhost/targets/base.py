@@ -171,6 +171,8 @@ class Target:
     open: Callable[[Project | None, Environment], Deployment]  # cloud targets need no project
     layers: tuple[Layer, ...] = ()  # its stacks in deploy order (cloud targets)
     render: Callable[[Environment, str], list[StackTemplate]] | None = None
+    # file name → content written beside the templates (Helm values, manifests)
+    artifacts: Callable[[Environment], dict[str, str]] | None = None
     summary: Callable[[Environment], str] = lambda env: env.target
     estimate: Callable[..., Any] | None = None  # (env, prices, assumptions) -> cost Estimate
     # capability → what to do instead, for the capabilities it lacks

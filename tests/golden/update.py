@@ -4,6 +4,9 @@ Regenerate after an intended change, then review the diff like any code change:
 
     python3 -m tests.golden.update
 
+EKS environments (``examples/eks``) also get ``values.json``: the Helm values with the render's
+placeholders for deploy-time facts.
+
 Each example environment gets a folder ``tests/golden/<example>/<environment>/`` with one
 ``<layer>.json`` per stack and ``stacks.json`` (order, parameters, inputs). airhost's version in the
 templates' stamp is written as ``VERSION`` so a release does not rewrite every file.
@@ -22,6 +25,7 @@ GOLDEN = Path(__file__).resolve().parent
 EXAMPLES = ROOT / "examples"
 # Example folders with ECS environments (examples/quickstart is the local-only starter).
 ECS_EXAMPLES = ("ecs",)
+EKS_EXAMPLES = ("eks",)
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -70,7 +74,31 @@ def golden_dockerfile(env: Environment, config_hash: str) -> str:
     return render_dockerfile(env, inputs, config_hash).replace(f"airhost {__version__}", "airhost VERSION")
 
 
+def eks_golden_files() -> dict[str, dict[str, Any]]:
+    """"eks/<environment>" → file name → content, for every EKS example environment."""
+    from airhost.render.eks import render_stacks as render_eks
+    from airhost.render.eks.values import placeholder_facts, render_values
+
+    found = {}
+    for example in EKS_EXAMPLES:
+        project = load_project(EXAMPLES / example)
+        for name, env in project.environments.items():
+            if env.target != "eks":
+                continue
+            files = golden_files(render_eks(env, project.config_hash))
+            files["values.json"] = render_values(env, placeholder_facts(env))
+            found[f"{example}/{name}"] = files
+    return found
+
+
 def main() -> None:
+    for example in EKS_EXAMPLES:
+        shutil.rmtree(GOLDEN / example, ignore_errors=True)
+    for key, files in eks_golden_files().items():
+        (GOLDEN / key).mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            (GOLDEN / key / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {(GOLDEN / key).relative_to(ROOT)}")
     for example in ECS_EXAMPLES:
         shutil.rmtree(GOLDEN / example, ignore_errors=True)
     for key, stacks in example_stacks().items():
