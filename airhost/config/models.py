@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from airhost.config.base import (  # noqa: F401 - re-exported: the model's public names
     ARN_PATTERN, CLOUD_TARGETS, NAME_PATTERN, REGION_PATTERN, RESERVED_AIRFLOW_SETTINGS, Executor,
     Scalar, StrictModel, Target, _check_cidr, _check_name)
+from airhost.config.ec2 import Ec2Settings, ec2_rules
 from airhost.config.ecs import (  # noqa: F401
     FARGATE_MEMORY, EcsSettings, InstanceRequirements, ecs_rules, fargate_size_problem)
 from airhost.config.infrastructure import (  # noqa: F401
@@ -29,12 +30,12 @@ EXECUTORS = {"local": ("local", "celery"), "ecs": ("local", "celery", "ecs"),
 EXECUTOR_NEEDS = {"ecs": "needs target ecs: it runs each task as an ECS task",
                   "kubernetes": "needs target eks: it runs each task as a pod"}
 # Each target's own rules across sections, beside its section's model.
-TARGET_RULES = {"ecs": ecs_rules}
+TARGET_RULES = {"ecs": ecs_rules, "ec2": ec2_rules}
 
 
 # The sections an environment inherits from the top level of the file.
 SHARED_SECTIONS = ("airflow", "dags", "database", "network", "ecs", "access", "workers", "celery",
-                   "local", "logs", "region")
+                   "local", "logs", "region", "ec2")
 
 
 class Environment(StrictModel):
@@ -49,6 +50,7 @@ class Environment(StrictModel):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     ecs: EcsSettings = Field(default_factory=EcsSettings)
+    ec2: Ec2Settings = Field(default_factory=Ec2Settings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     workers: WorkersSettings = Field(default_factory=WorkersSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
@@ -100,6 +102,7 @@ class ProjectFile(StrictModel):
     database: dict[str, Any] = Field(default_factory=dict)
     network: dict[str, Any] = Field(default_factory=dict)
     ecs: dict[str, Any] = Field(default_factory=dict)
+    ec2: dict[str, Any] = Field(default_factory=dict)
     access: dict[str, Any] = Field(default_factory=dict)
     workers: dict[str, Any] = Field(default_factory=dict)
     celery: dict[str, Any] = Field(default_factory=dict)
