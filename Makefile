@@ -22,12 +22,15 @@ $(CHECKOV_VENV)/bin/checkov:
 	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) checkov
 	touch $@
 
-# The machine's PostgreSQL binaries run the local database; Redis backs the Celery executor.
+# The machine's PostgreSQL binaries run the local database; Redis backs the Celery executor;
+# cloud-init checks the EC2 nodes' user data against its schema.
 system-deps:
 	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
 	@command -v redis-server >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
+	@command -v cloud-init >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cloud-init)
 
 up: $(BIN)/airhost system-deps
 	$(BIN)/airhost up --config examples/quickstart
