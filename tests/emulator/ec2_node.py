@@ -154,9 +154,19 @@ class ScratchNode:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
-    def stop_all(self) -> None:
-        for component in list(self.processes):
-            self.stop(component)
+    def stop_all(self, timeout: float = 120) -> None:
+        """SIGTERM to every component at once (as systemd stops units in parallel), then wait."""
+        processes = [self.processes.pop(c) for c in list(self.processes)]
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in processes:
+            try:
+                process.wait(max(deadline - time.monotonic(), 1))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 def substitute(text: str, tokens: dict[str, str]) -> str:
@@ -223,7 +233,13 @@ class Postgres:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            # runuser does not pass signals on: stop the server itself (fast shutdown)
+            from airhost.local.postgres import find_binaries, server_user
+
+            user = server_user()
+            prefix = ["runuser", "-u", user, "--"] if user else []
+            subprocess.run([*prefix, find_binaries()("pg_ctl"), "-D", str(self.folder / "data"),
+                            "-m", "fast", "-w", "stop"], capture_output=True, timeout=60)
             self.process.wait(30)
 
 
