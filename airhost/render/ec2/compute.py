@@ -193,8 +193,10 @@ def _launch_template(template: Template, env: Environment, group: ResolvedGroup)
                          "InstanceType": group.instance_type,
                          "IamInstanceProfile": {"Arn": get_att("InstanceProfile", "Arn")},
                          "SecurityGroupIds": [ref("TaskSecurityGroupId")],
+                         # Tags in the metadata: a one-off node (airhost:one-off) starts no unit.
                          "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled",
-                                             "HttpPutResponseHopLimit": 1},
+                                             "HttpPutResponseHopLimit": 1,
+                                             "InstanceMetadataTags": "enabled"},
                          "EbsOptimized": True,
                          "Monitoring": {"Enabled": True},
                          "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {
@@ -287,6 +289,9 @@ def _outputs(template: Template, env: Environment, groups: list[ResolvedGroup]) 
     utils = next(g for g in groups if "scheduler" in g.components)
     template.output("UtilsGroup", ref(f"{camel(utils.name)}Group"),
                     "the group whose nodes run one-off commands (SSM Run Command)")
+    template.output("UtilsLaunchTemplate", ref(f"{camel(utils.name)}LaunchTemplate"),
+                    "launch template of a one-off node (the migration of a first deploy)")
+    template.output("SubnetIds", join(",", ref("SubnetIds")), "the nodes' subnets, comma-joined")
     if env.ec2.topology == "split":
         template.output("ApiUrl", sub(f"http://${{InternalLoadBalancer.DNSName}}:{API_PORT}"),
                         "the API server inside the VPC")
