@@ -5,6 +5,9 @@
   running EC2 instance of the region is reported ``Online`` at once.
 * moto's ``SendCommand`` runs nothing and ``GetCommandInvocation`` answers ``Success``, exit 0, no
   output: ``SENT`` records each command's instance and script, so tests can check what ran where.
+* moto's CloudFormation makes every ``AWS::ElasticLoadBalancingV2::LoadBalancer`` an application
+  load balancer (it drops ``Type``) and then refuses a network load balancer's TCP listener: the
+  ``Type`` is passed on, as CloudFormation does.
 
 Imported by the emulator's conftest before the server starts.
 """
@@ -47,3 +50,26 @@ def _recording_send_command(self) -> ActionResult:
 
 ssm_responses.SimpleSystemManagerResponse.describe_instance_information = _describe_instance_information
 ssm_responses.SimpleSystemManagerResponse.send_command = _recording_send_command
+
+
+# * moto's CloudFormation creates every AWS::ElasticLoadBalancingV2::LoadBalancer as an application
+#   load balancer (it drops ``Type``), so the TCP listener of a network load balancer is refused:
+#   the ``Type`` is passed on, as CloudFormation does.
+def _load_balancer_from_cloudformation(cls, resource_name, cloudformation_json, account_id,
+                                       region_name, **kwargs):
+    from moto.elbv2.models import elbv2_backends
+
+    properties = cloudformation_json["Properties"]
+    return elbv2_backends[account_id][region_name].create_load_balancer(
+        resource_name, properties.get("SecurityGroups"), properties.get("Subnets"),
+        scheme=properties.get("Scheme", "internet-facing"),
+        loadbalancer_type=properties.get("Type", "application"))
+
+
+def _patch_load_balancer_type() -> None:
+    from moto.elbv2.models import FakeLoadBalancer
+
+    FakeLoadBalancer.create_from_cloudformation_json = classmethod(_load_balancer_from_cloudformation)
+
+
+_patch_load_balancer_type()
