@@ -52,3 +52,9 @@ class Commands:
 
     def cancel(self, command_id: str) -> None:
         self.session.call("ssm", "cancel_command", CommandId=command_id)
+
+
+    def start_session(self, instance_id: str) -> dict:
+        """A Session Manager session to the instance (what session-manager-plugin connects)."""
+        answer = self.session.call("ssm", "start_session", Target=instance_id)
+        return {key: answer[key] for key in ("SessionId", "TokenValue", "StreamUrl") if key in answer}

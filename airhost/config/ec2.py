@@ -77,6 +77,16 @@ class Ec2Settings(StrictModel):
                  Ec2Group] = Field(default_factory=dict, description="per-group overrides (split)")
     queues: dict[str, Ec2Group] = Field(
         default_factory=dict, description="instances of the worker group of each Celery queue")
+    wheelhouse: str | None = Field(
+        None, description="s3://bucket/prefix/ holding requirements.lock and its wheels for the "
+                          "nodes' platform: what every node installs Airflow from")
+
+    @field_validator("wheelhouse")
+    @classmethod
+    def _wheelhouse(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("s3://") and len(value) > 5):
+            raise ValueError(f"'{value}' is not an s3://bucket/prefix/ location")
+        return value if value is None or value.endswith("/") else value + "/"
 
     @field_validator("instance_type")
     @classmethod

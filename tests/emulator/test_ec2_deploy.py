@@ -17,6 +17,8 @@ project: hosts
 region: eu-west-1
 airflow: {version: "3.3.2", python: "3.12"}
 environments:
+  local:
+    target: local
   solo:
     target: ec2
   split:
@@ -88,3 +90,16 @@ def test_split_groups_scale_park_and_resume(hosts):
     deployment.resume(Progress())
     states = {c.component: c.desired for c in deployment.components()}
     assert states["worker"] == 3 and states["scheduler"] == 1 and states["worker-gpu"] == 0
+
+
+def test_shell_without_the_session_manager_plugin_says_how_to_install_it(hosts, run_cli, monkeypatch):
+    hosts.deploy("solo")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    result = run_cli("shell", "solo", "--config", str(hosts.root))
+    assert result.exit_code != 0
+    assert "session-manager-plugin" in result.stderr and "install" in result.stderr
+
+
+def test_shell_is_refused_where_the_target_has_none(hosts, run_cli):
+    result = run_cli("shell", "local", "--config", str(hosts.root))
+    assert result.exit_code != 0 and "does not apply" in result.stderr

@@ -103,7 +103,7 @@ def test_bootstrap_without_a_wheelhouse_says_what_to_do(emulator, tmp_path):
     scratch = prepare(emulator, tmp_path, wheelhouse="")
     result = scratch.script("bootstrap")
     assert result.returncode == 1
-    assert "no wheelhouse" in result.stderr and "airhost deploy" in result.stderr
+    assert "no wheelhouse" in result.stderr and "ec2.wheelhouse" in result.stderr
 
 
 @pytest.fixture(scope="session")

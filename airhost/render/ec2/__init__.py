@@ -11,7 +11,7 @@ compute — launch templates, Auto Scaling groups, the nodes' role, the group se
       from data: ``LogsBucket``, ``DagsBucket``, the secret ARNs and ``AdminPasswordSecretArn``;
       from access (alb): ``TargetGroupArn``, ``PublicUrl`` ← access.Url.
       ``Wheelhouse`` — the ``s3://`` prefix of the release's wheelhouse (``requirements.lock`` and
-      its wheels) the nodes install Airflow from; kept across updates.
+      its wheels) the nodes install Airflow from (``ec2.wheelhouse``).
       ``ImageIdArm64`` / ``ImageIdX8664`` — Amazon Linux 2023 from AWS's public SSM parameter.
       ``DesiredCount<Group>`` (Number, template default 0): ``DesiredCountStandalone``, or
       ``DesiredCountApiServer``, ``DesiredCountScheduler``, ``DesiredCountDagProcessor``,

@@ -45,7 +45,7 @@ def render_compute(env: Environment, config_hash: str) -> StackTemplate:
     _role(template, env, groups)
     if env.ec2.topology == "split":
         _internal_load_balancer(template, env)
-    parameters: dict[str, str] = {}
+    parameters: dict[str, str] = {"Wheelhouse": env.ec2.wheelhouse} if env.ec2.wheelhouse else {}
     for group in groups:
         _settings(template, env, group)
         _launch_template(template, env, group)
@@ -54,9 +54,8 @@ def render_compute(env: Environment, config_hash: str) -> StackTemplate:
         if group.queue:
             _scaling(template, env, group)
     _outputs(template, env, groups)
-    counts = tuple(sorted(parameters))
-    return template.stack(config_hash, parameters=parameters, inputs=inputs, counts=counts,
-                          kept=("Wheelhouse",))
+    counts = tuple(sorted(name for name in parameters if name.startswith("DesiredCount")))
+    return template.stack(config_hash, parameters=parameters, inputs=inputs, counts=counts)
 
 
 def _parameters(template: Template, env: Environment,
@@ -79,8 +78,8 @@ def _parameters(template: Template, env: Environment,
     for name, (layer, output) in sorted(inputs.items()):
         template.parameter(name, types.get(name, "String"), f"{output} of the {layer} stack")
     template.parameter("Wheelhouse", "String",
-                       "s3:// prefix of the release's wheelhouse (requirements.lock and its wheels), "
-                       "uploaded by the deploy", Default="")
+                       "s3:// prefix of the release's wheelhouse (requirements.lock and its wheels): "
+                       "ec2.wheelhouse", Default="")
     for architecture in sorted({group.architecture for group in groups}):
         template.parameter(_ami_parameter(architecture), "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
                            f"Amazon Linux 2023 for {architecture}, from AWS's public parameter",

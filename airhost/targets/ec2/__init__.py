@@ -29,7 +29,7 @@ EC2 = Target(
     name="ec2",
     title="EC2",
     capabilities=frozenset({"render", "plan", "deploy", "destroy", "status", "logs", "run",
-                            "scale", "dags", "backup"}),
+                            "scale", "dags", "shell"}),
     open=_open,
     layers=Ec2Deployment.layers,
     render=render_stacks,

@@ -12,7 +12,9 @@ returned. Logs are the CloudWatch streams ``<component>/<instance id>``.
 
 from __future__ import annotations
 
+import json
 import shlex
+import shutil
 from functools import cached_property
 from typing import Any
 
@@ -31,6 +33,9 @@ from airhost.targets.cloud import PARKED, CloudEnvironment
 from airhost.targets.cloud_logs import show_logs
 
 STABLE_TIMEOUT = 1800.0
+PLUGIN = "session-manager-plugin"
+PLUGIN_HINT = ("install AWS's Session Manager plugin: https://docs.aws.amazon.com/systems-manager/"
+               "latest/userguide/session-manager-working-with-install-plugin.html")
 ONE_OFF_TAG = "airhost:one-off"
 MANAGED_TIMEOUT = 900.0  # a fresh node: boot, packages, wheelhouse install, SSM agent online
 
@@ -164,6 +169,31 @@ class Ec2Deployment(CloudEnvironment):
                              hint=f"see Run Command's history for {command_id} on {instance}")
         return CommandResult(command_id, invocation.exit_code, f"ssm:{command_id}/{instance}",
                              None if invocation.status == "Success" else invocation.status)
+
+    def shell(self, component: str | None) -> list[str]:
+        """Session Manager into a node of the component's group (the scheduler's by default)."""
+        plugin = shutil.which(PLUGIN)
+        if plugin is None:
+            raise UsageError(f"cannot open a shell in {self.env.name}: the Session Manager plugin "
+                             f"({PLUGIN}) is not installed here", hint=PLUGIN_HINT)
+        names = self.group_names
+        components = {c: group for part in self.outputs_by_layer["compute"].get(
+            "GroupComponents", "").split(";") if "=" in part
+            for group, _, listed in [part.partition("=")] for c in listed.split(",")}
+        group = names.get(component or "") or names.get(components.get(component or "", ""))
+        if component and group is None:
+            raise UsageError(f"no component '{component}' in environment {self.env.name}",
+                             hint="its components: " + ", ".join(sorted(set(names) | set(components))))
+        group = group or self.outputs_by_layer["compute"]["UtilsGroup"]
+        state = self.groups.describe([group]).get(group)
+        if not state or not state.in_service:
+            raise UsageError(f"no node of {group} is in service to open a shell on",
+                             hint=f"run 'airhost scale {self.env.name} --resume' first")
+        instance = state.in_service[0].instance_id
+        session = self.commands.start_session(instance)
+        region = self.session.region
+        return [plugin, json.dumps(session), region, "StartSession", "",
+                json.dumps({"Target": instance}), f"https://ssm.{region}.amazonaws.com"]
 
     # -- counts --------------------------------------------------------------------------------
 
