@@ -15,6 +15,7 @@ from airhost.config.base import (  # noqa: F401 - re-exported: the model's publi
     ARN_PATTERN, CLOUD_TARGETS, NAME_PATTERN, REGION_PATTERN, RESERVED_AIRFLOW_SETTINGS, Executor,
     Scalar, StrictModel, Target, _check_cidr, _check_name)
 from airhost.config.eks import EksSettings, default_executor, eks_rules  # noqa: F401
+from airhost.config.ec2 import Ec2Settings, ec2_rules  # noqa: F401
 from airhost.config.ecs import (  # noqa: F401
     FARGATE_MEMORY, EcsSettings, InstanceRequirements, ecs_rules, fargate_size_problem)
 from airhost.config.infrastructure import (  # noqa: F401
@@ -30,12 +31,12 @@ EXECUTORS = {"local": ("local", "celery"), "ecs": ("local", "celery", "ecs"),
 EXECUTOR_NEEDS = {"ecs": "needs target ecs: it runs each task as an ECS task",
                   "kubernetes": "needs target eks: it runs each task as a pod"}
 # Each target's own rules across sections, beside its section's model.
-TARGET_RULES = {"ecs": ecs_rules, "eks": eks_rules}
+TARGET_RULES = {"ecs": ecs_rules, "eks": eks_rules, "ec2": ec2_rules}
 
 
 # The sections an environment inherits from the top level of the file.
-SHARED_SECTIONS = ("airflow", "dags", "database", "network", "ecs", "eks", "access", "workers", "celery",
-                   "local", "logs", "mwaa", "region")
+SHARED_SECTIONS = ("airflow", "dags", "database", "network", "ecs", "eks", "ec2", "access", "workers",
+                   "celery", "local", "logs", "mwaa", "region")
 
 
 class Environment(StrictModel):
@@ -51,6 +52,7 @@ class Environment(StrictModel):
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     ecs: EcsSettings = Field(default_factory=EcsSettings)
     eks: EksSettings = Field(default_factory=EksSettings)
+    ec2: Ec2Settings = Field(default_factory=Ec2Settings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     workers: WorkersSettings = Field(default_factory=WorkersSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
@@ -109,6 +111,7 @@ class ProjectFile(StrictModel):
     network: dict[str, Any] = Field(default_factory=dict)
     ecs: dict[str, Any] = Field(default_factory=dict)
     eks: dict[str, Any] = Field(default_factory=dict)
+    ec2: dict[str, Any] = Field(default_factory=dict)
     access: dict[str, Any] = Field(default_factory=dict)
     workers: dict[str, Any] = Field(default_factory=dict)
     celery: dict[str, Any] = Field(default_factory=dict)

@@ -31,7 +31,7 @@ CAPABILITIES = {
     "up": "up/down", "render": "render", "plan": "plan", "deploy": "deploy", "destroy": "destroy",
     "status": "status", "logs": "logs", "run": "run", "scale": "scale", "dags": "dags push/list",
     "backup": "backup/restore", "upgrade": "upgrade", "cost": "cost", "diagram": "diagram",
-    "image": "image build/push",
+    "image": "image build/push", "shell": "shell",
 }
 
 
@@ -115,6 +115,10 @@ class Deployment(ABC):
     def api_client(self) -> ApiClient | None:
         """A logged-in REST client when the API server answers from here, else None."""
         return None
+
+    def shell(self, component: str | None) -> list[str]:
+        """The command that opens an interactive shell where ``component`` runs."""
+        raise NotImplementedError
 
     def bundle(self) -> Destination:
         """Where ``dags push`` uploads the DAG bundle this environment's Airflow reads."""

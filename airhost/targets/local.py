@@ -108,5 +108,7 @@ LOCAL = Target(
                    "'airhost up' (take 'airhost backup ENV' first)",
         "cost": "it runs on this machine and costs nothing on AWS; name a cloud environment",
         "image": "it runs Airflow from a virtualenv, not an image; name a cloud environment",
+        "shell": "its processes run on this machine: use 'airhost run local -- ...' for Airflow's "
+                 "CLI, or .airhost/ENV/venv/bin/airflow with its settings",
     },
 )

@@ -23,33 +23,37 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent
 EXAMPLES = ROOT / "examples"
-# Example folders with ECS environments (examples/quickstart is the local-only starter).
+# Example folders with cloud environments (examples/quickstart is the local-only starter).
 ECS_EXAMPLES = ("ecs",)
 EKS_EXAMPLES = ("eks",)
+CLOUD_EXAMPLES = ("ecs", "ec2")
+CLOUD_TARGETS = ("ecs", "ec2")
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from airhost.config import load_project  # noqa: E402
 from airhost.config.models import Environment  # noqa: E402
-from airhost.render.ecs import render_stacks  # noqa: E402
 from airhost.render.files import stack_manifest  # noqa: E402
 from airhost.render.stacks import StackTemplate  # noqa: E402
 
 
-def example_environments() -> dict[str, tuple[Environment, str]]:
-    """"<example>/<environment>" → (environment, config hash) for every ECS environment."""
+def example_environments(targets: tuple[str, ...] = CLOUD_TARGETS) -> dict[str, tuple[Environment, str]]:
+    """"<example>/<environment>" → (environment, config hash) for every cloud environment."""
     found = {}
-    for example in ECS_EXAMPLES:
+    for example in CLOUD_EXAMPLES:
         project = load_project(EXAMPLES / example)
         for name, env in project.environments.items():
-            if env.target == "ecs":
+            if env.target in targets:
                 found[f"{example}/{name}"] = (env, project.config_hash)
     return found
 
 
 def example_stacks() -> dict[str, list[StackTemplate]]:
-    return {key: render_stacks(env, config_hash) for key, (env, config_hash) in example_environments().items()}
+    from airhost.targets import target_of
+
+    return {key: target_of(env).render(env, config_hash)  # type: ignore[misc]
+            for key, (env, config_hash) in example_environments().items()}
 
 
 def normalized(template: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +103,7 @@ def main() -> None:
         for name, content in files.items():
             (GOLDEN / key / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {(GOLDEN / key).relative_to(ROOT)}")
-    for example in ECS_EXAMPLES:
+    for example in CLOUD_EXAMPLES:
         shutil.rmtree(GOLDEN / example, ignore_errors=True)
     for key, stacks in example_stacks().items():
         folder = GOLDEN / key
@@ -107,7 +111,8 @@ def main() -> None:
         for name, content in golden_files(stacks).items():
             (folder / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
         env, config_hash = example_environments()[key]
-        (folder / "Dockerfile").write_text(golden_dockerfile(env, config_hash), encoding="utf-8")
+        if env.target == "ecs":  # only ECS builds the project's image
+            (folder / "Dockerfile").write_text(golden_dockerfile(env, config_hash), encoding="utf-8")
         print(f"wrote {folder.relative_to(ROOT)}")
 
 

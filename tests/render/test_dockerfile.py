@@ -8,7 +8,7 @@ from airhost.config.loader import validate_project
 from airhost.render.dockerfile import image_inputs, render_dockerfile
 from tests.golden.update import GOLDEN, example_environments, golden_dockerfile
 
-EXAMPLES = example_environments()
+EXAMPLES = example_environments(targets=("ecs",))
 
 
 @pytest.mark.parametrize("key", sorted(EXAMPLES))

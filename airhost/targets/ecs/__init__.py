@@ -36,5 +36,8 @@ ECS = Target(
     summary=_summary,
     estimate=estimate,
     instead={"up": "'airhost up' runs a local environment; deploy this one with "
-                   "'airhost deploy ENV'"},
+                   "'airhost deploy ENV'",
+             "shell": "a shell in an ECS task is not built in yet: 'airhost run ENV -- bash -c ...' "
+                      "runs a one-off command, and with ecs.exec: true 'aws ecs execute-command' "
+                      "opens a shell in a running task"},
 )

@@ -88,5 +88,5 @@ EKS = Target(
     summary=_summary,
     instead={capability: NOT_YET for capability in (
         "plan", "deploy", "destroy", "status", "logs", "run", "scale", "dags", "backup",
-        "upgrade", "image")} | {"up": "'airhost up' runs a local environment; " + NOT_YET},
+        "upgrade", "image", "shell")} | {"up": "'airhost up' runs a local environment; " + NOT_YET},
 )
