@@ -165,9 +165,19 @@ def _network(env: Environment, prices: RegionPrices, assumed: Assumptions, facts
     if facts.nat_gateways:
         standing = facts.nat_gateways * prices.get("nat_gateway", "hour") * hours + facts.nat_addresses * ipv4
         data = assumed.network_gb * prices.get("nat_gateway", "gb_processed")
+        # parked, the gateway and its address are removed (the network stack's Egress parameter)
         lines.append(Line("NAT gateway", f"{facts.nat_gateways} gateway, {facts.nat_addresses} public IPv4, "
-                                         f"{assumed.network_gb:g} GB processed (assumed)",
-                          standing + data, standing, standing + data))
+                                         f"{assumed.network_gb:g} GB processed (assumed); removed while parked",
+                          standing + data, 0.0, standing + data))
+    if facts.nat_instance_type:
+        kind = facts.nat_instance_type
+        instance = prices.get("ec2", "instance_hour", kind) * hours
+        disk = facts.nat_instance_root_gib * prices.get("ec2", "ebs_gp3_gb_month")
+        # no per-GB processing charge: only AWS's usual data transfer, as for any instance
+        standing = instance + ipv4 + disk
+        lines.append(Line("NAT instance", f"1 × {kind} on demand, 1 public IPv4 while it runs, "
+                          f"{facts.nat_instance_root_gib} GB gp3; none of it while parked",
+                          standing, 0.0, standing))
     if facts.interface_endpoints:
         standing = facts.interface_endpoints * prices.get("vpc_endpoint", "hour_per_az") * hours
         data = assumed.network_gb * prices.get("vpc_endpoint", "gb_processed")

@@ -28,6 +28,8 @@ class Rendered:
     queues: int
     instance_root_gib: int
     new_vpc: bool
+    nat_instance_type: str | None = None  # the NAT instance's launch template (egress nat-instance)
+    nat_instance_root_gib: int = 0
 
 
 def _subnet_count(value: object) -> int:
@@ -35,9 +37,10 @@ def _subnet_count(value: object) -> int:
 
 
 def rendered_facts(env: Environment) -> Rendered:
-    resources: list[dict] = []
+    named: dict[str, dict] = {}
     for stack in render_stacks(env, CONFIG_HASH):
-        resources.extend(stack.template.get("Resources", {}).values())
+        named.update(stack.template.get("Resources", {}))
+    resources = list(named.values())
 
     def of(kind: str) -> list[dict]:
         return [r for r in resources if r.get("Type") == kind]
@@ -51,6 +54,12 @@ def rendered_facts(env: Environment) -> Rendered:
     for provider in of("AWS::ECS::CapacityProvider"):
         template = provider["Properties"].get("ManagedInstancesProvider", {}).get("InstanceLaunchTemplate", {})
         root_gib = int(template.get("StorageConfiguration", {}).get("StorageSizeGiB", 0))
+    nat_type, nat_root = None, 0
+    for group in of("AWS::AutoScaling::AutoScalingGroup"):
+        template_id = group["Properties"]["LaunchTemplate"]["LaunchTemplateId"]
+        data = next(r for name, r in named.items() if template_id == {"Ref": name})["Properties"]
+        nat_type = data["LaunchTemplateData"]["InstanceType"]
+        nat_root = sum(int(m["Ebs"]["VolumeSize"]) for m in data["LaunchTemplateData"]["BlockDeviceMappings"])
     return Rendered(
         nat_gateways=len(of("AWS::EC2::NatGateway")),
         nat_addresses=len(of("AWS::EC2::EIP")),
@@ -62,4 +71,6 @@ def rendered_facts(env: Environment) -> Rendered:
         queues=len(of("AWS::SQS::Queue")),
         instance_root_gib=root_gib,
         new_vpc=bool(of("AWS::EC2::VPC")),
+        nat_instance_type=nat_type,
+        nat_instance_root_gib=nat_root,
     )
