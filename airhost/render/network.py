@@ -77,6 +77,12 @@ def render_network(env: Environment, config_hash: str,
     _security_groups(template, env, vpc)
     if parks_egress(env):
         egress_parameter(template)
+    if not env.network.vpc_id:
+        # Free, and it keeps ECR's image layers, logs and DAG bundles off the NAT.
+        template.add("S3Endpoint", "AWS::EC2::VPCEndpoint",
+                     "S3 from the private subnets without the NAT: image layers, logs, DAG bundles", {
+                         "VpcId": vpc, "ServiceName": sub("com.amazonaws.${AWS::Region}.s3"),
+                         "VpcEndpointType": "Gateway", "RouteTableIds": [ref("PrivateRouteTable")]})
     if not env.network.vpc_id and env.network.egress == "endpoints":
         _endpoints(template, env, vpc, vpc_cidr, needs)
     template.output("VpcId", vpc, "the VPC")
@@ -229,10 +235,6 @@ def _endpoints(template: Template, env: Environment, vpc: Json, vpc_cidr: Json,
                                                        "Description": "HTTPS from the VPC"}],
                              "SecurityGroupEgress": NO_EGRESS,
                              "Tags": tags(Name=f"{name}-endpoints")})
-    template.add("S3Endpoint", "AWS::EC2::VPCEndpoint",
-                 "S3 without a NAT gateway: image layers from ECR, logs, DAG bundles", {
-                     "VpcId": vpc, "ServiceName": sub("com.amazonaws.${AWS::Region}.s3"),
-                     "VpcEndpointType": "Gateway", "RouteTableIds": [ref("PrivateRouteTable")]})
     for service in interface_endpoints(env, needs):
         logical = "".join(part.capitalize() for part in service.replace(".", "-").split("-"))
         template.add(f"{logical}Endpoint", "AWS::EC2::VPCEndpoint",
