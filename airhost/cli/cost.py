@@ -75,6 +75,10 @@ def _print_table(data: dict) -> None:
                else f"costs {_money(-savings)} a month more")
     stdout.print(f"\nAgainst Amazon MWAA {mwaa['class']} of equal capacity, this environment {verdict}; "
                  f"parked, it costs {_money(data['parked_monthly'])}.", emoji=False)
+    if data.get("scheduled_monthly") is not None:
+        stdout.print(f"On its schedule (awake hours running, the rest parked): "
+                     f"{_money(data['scheduled_monthly'])} a month, against {_money(data['total_monthly'])} "
+                     f"always on and {_money(mwaa['total_monthly'])} for MWAA.", emoji=False)
     if data["total_monthly_at_max"] != data["total_monthly"]:
         stdout.print(f"Every worker at its max all month: {_money(data['total_monthly_at_max'])} "
                      f"(MWAA {_money(mwaa['total_monthly_at_max'])}).", emoji=False)

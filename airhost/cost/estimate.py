@@ -64,6 +64,7 @@ class Estimate:
     mwaa: MwaaEstimate
     assumptions: Assumptions
     notes: list[str] = field(default_factory=list)
+    awake_share: float | None = None  # the schedule's awake hours of the week's 168
 
     @property
     def total(self) -> float:
@@ -72,6 +73,13 @@ class Estimate:
     @property
     def parked(self) -> float:
         return sum(line.parked for line in self.lines)
+
+    @property
+    def scheduled(self) -> float | None:
+        """A month on ``schedule``: the running figure while awake, the parked one otherwise."""
+        if self.awake_share is None:
+            return None
+        return self.parked + (self.total - self.parked) * self.awake_share
 
     @property
     def total_at_max(self) -> float:
@@ -103,6 +111,7 @@ class Estimate:
                        "monthly_at_max": money(line.monthly_at_max)} for line in self.lines],
             "total_monthly": money(self.total),
             "parked_monthly": money(self.parked),
+            "scheduled_monthly": None if self.scheduled is None else money(self.scheduled),
             "total_monthly_at_max": money(self.total_at_max),
             "mwaa": {
                 "class": self.mwaa.environment_class,
@@ -133,7 +142,9 @@ def estimate(env: Environment, prices: RegionPrices,
     lines.extend(_network(env, prices, assumed, facts))
     lines.extend(_services(env, prices, assumed, facts))
     mwaa = estimate_mwaa(env, prices, assumed.database_gb)
-    return Estimate(env.name, prices, lines, mwaa, assumed, notes=_notes(env, prices, facts))
+    share = env.schedule.awake_hours_per_week() / 168 if env.schedule else None
+    return Estimate(env.name, prices, lines, mwaa, assumed, notes=_notes(env, prices, facts),
+                    awake_share=share)
 
 
 def _database(env: Environment, prices: RegionPrices, assumed: Assumptions) -> Line:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pytest
 
+from airhost.config.schedule import ScheduleSettings
 from airhost.cost import estimate
 
 H = 730
@@ -260,3 +261,13 @@ def test_egress_choices_side_by_side_on_the_default_production_environment(examp
     # the bounds: parked under $20; running, what stands in the way of a fifth of MWAA
     assert options["nat-instance"].parked == pytest.approx(18.57, abs=0.01) and options["nat-instance"].parked <= 20
     assert fargate(1, 4) + DB_MICRO == pytest.approx(49.42, abs=0.01)  # alone above 0.2 × MWAA
+
+
+def test_office_hours_cost_the_running_figure_awake_and_the_parked_one_asleep(examples, table):
+    env = examples("ecs", "fg-solo")
+    env = env.model_copy(update={"schedule": ScheduleSettings(awake=["Mon-Fri 07:00-20:00"],
+                                                                 timezone="Europe/Berlin")})
+    data = estimate(env, table.region("eu-west-1")).to_json()
+    running = fargate(1, 4) + DB_MICRO + NAT_LINE + LOGS + BUCKETS + SECRETS  # 63.16
+    parked = DB_MICRO + LOGS_PARKED + BUCKETS + SECRETS  # 18.57
+    assert data["scheduled_monthly"] == pytest.approx(parked + (running - parked) * 65 / 168, abs=0.01)  # 35.82
