@@ -137,3 +137,28 @@ class ScheduleSettings(StrictModel):
                         continue
                     return instant, wakes
         return None
+
+
+CRON_DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+def cron_edges(schedule: ScheduleSettings) -> list[tuple[str, bool]]:
+    """The schedule as the cron expressions AWS's schedulers take, in its time zone: (cron, wakes).
+
+    Application Auto Scaling and EC2 Auto Scaling scheduled actions both read
+    ``cron(minutes hours day-of-month month day-of-week year)`` with a separate ``Timezone``; edges
+    at the same time on several days share one expression. A span ending at 24:00 sleeps at 00:00
+    the next day, unless that day is awake from 00:00.
+    """
+    week = schedule.week()
+    edges: dict[tuple[int, bool], set[int]] = {}
+    for day, spans in enumerate(week):
+        for start, end in spans:
+            if not (start == 0 and any(e == 1440 for _, e in week[(day - 1) % 7])):
+                edges.setdefault((start, True), set()).add(day)
+            if end < 1440:
+                edges.setdefault((end, False), set()).add(day)
+            elif not any(s == 0 for s, _ in week[(day + 1) % 7]):
+                edges.setdefault((0, False), set()).add((day + 1) % 7)
+    return [(f"cron({minutes % 60} {minutes // 60} ? * {','.join(CRON_DAYS[d] for d in sorted(days))} *)", wakes)
+            for (minutes, wakes), days in sorted(edges.items(), key=lambda item: (not item[0][1], item[0][0]))]

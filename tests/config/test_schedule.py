@@ -67,3 +67,12 @@ def test_a_night_shift_across_midnight_is_one_stretch():
 
 def test_always_awake_never_changes():
     assert ScheduleSettings(awake=["Mon-Sun 00:00-24:00"]).next_change(datetime(2026, 12, 7, tzinfo=UTC)) is None
+
+
+def test_office_hours_become_two_cron_expressions_in_the_zone():
+    from airhost.config.schedule import cron_edges
+
+    assert cron_edges(OFFICE) == [("cron(0 7 ? * MON,TUE,WED,THU,FRI *)", True),
+                                  ("cron(0 20 ? * MON,TUE,WED,THU,FRI *)", False)]
+    night = ScheduleSettings(awake=["Mon 22:30-24:00", "Tue 00:00-06:00"])
+    assert cron_edges(night) == [("cron(30 22 ? * MON *)", True), ("cron(0 6 ? * TUE *)", False)]
