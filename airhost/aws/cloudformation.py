@@ -16,6 +16,7 @@ from airhost.aws.errors import (
     AwsApiError, ChangeSetEmpty, ChangeSetFailed, StackFailed, StackNotFound, WaitTimeout,
 )
 from airhost.aws.session import AwsSession
+from airhost.aws.templates import TemplateStore
 
 FAILED_ENDINGS = ("_FAILED", "ROLLBACK_COMPLETE")
 EMPTY_REASONS = ("didn't contain changes", "No updates are to be performed")
@@ -79,6 +80,7 @@ class CloudFormation:
     def __init__(self, session: AwsSession) -> None:
         self.session = session
         self.clock = session.clock
+        self.templates = TemplateStore(session)  # inline when a template fits, S3 otherwise
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         return self.session.call("cloudformation", operation, **kwargs)
@@ -107,7 +109,7 @@ class CloudFormation:
                           description: str = "") -> str:
         response = self._call(
             "create_change_set", StackName=name, ChangeSetName=change_set_name,
-            ChangeSetType="CREATE" if create else "UPDATE", TemplateBody=json.dumps(template),
+            ChangeSetType="CREATE" if create else "UPDATE", **self.templates.source(name, template),
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())],
             Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
             Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],

@@ -94,3 +94,15 @@ class TaskTimeout(AwsError):
     """A one-off ECS task ran longer than allowed and was stopped."""
 
     exit_code = 124
+
+
+class EnvironmentNotFound(AwsError):
+    """An Amazon MWAA environment does not exist in the account and region."""
+
+    exit_code = 5
+
+
+class ObjectUnreadable(AwsError):
+    """An S3 bucket or object cannot be read: missing, another version, or no permission."""
+
+    exit_code = 5

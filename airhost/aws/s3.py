@@ -1,10 +1,12 @@
-"""S3: a DAG bundle's objects (list with digests, upload, delete), and removing a bucket whole."""
+"""S3: a DAG bundle's objects (list with digests, upload, delete), removing a bucket whole, and
+reading objects (at a given version) and the keys below a prefix, as an import from MWAA does."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
-from airhost.aws.errors import AwsApiError
+from airhost.aws.errors import AccessDenied, AwsApiError, ObjectUnreadable
 from airhost.aws.session import AwsSession
 
 
@@ -56,3 +58,40 @@ class Buckets:
 
     def delete_key(self, bucket: str, key: str) -> None:
         self.session.call("s3", "delete_object", Bucket=bucket, Key=key)
+
+    def read(self, bucket: str, key: str, version_id: str | None = None) -> bytes:
+        """The content of ``s3://bucket/key``, at ``version_id`` when given."""
+        where = f"s3://{bucket}/{key}" + (f" (version {version_id})" if version_id else "")
+        extra = {"VersionId": version_id} if version_id else {}
+        try:
+            response = self.session.call("s3", "get_object", Bucket=bucket, Key=key, **extra)
+            return response["Body"].read()
+        except AccessDenied as error:
+            raise ObjectUnreadable(f"cannot read {where}: access denied",
+                                   hint="grant s3:GetObject and s3:GetObjectVersion on the bucket to "
+                                        "the role or user airhost runs as") from error
+        except AwsApiError as error:
+            raise ObjectUnreadable(f"cannot read {where}: {_reason(error)}",
+                                   hint="check the bucket, the key and the version") from error
+
+    def keys(self, bucket: str, prefix: str) -> Iterator[str]:
+        """Every object key below ``prefix`` (folders' placeholder keys left out)."""
+        base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+        try:
+            for item in self.session.pages("s3", "list_objects_v2", "Contents", Bucket=bucket, Prefix=base):
+                if not item["Key"].endswith("/"):
+                    yield item["Key"]
+        except AccessDenied as error:
+            raise ObjectUnreadable(f"cannot list s3://{bucket}/{base}: access denied",
+                                   hint="grant s3:ListBucket on the bucket to the role or user airhost "
+                                        "runs as") from error
+        except AwsApiError as error:
+            raise ObjectUnreadable(f"cannot list s3://{bucket}/{base}: {_reason(error)}",
+                                   hint="check the bucket name and that it is in this region") from error
+
+
+def _reason(error: AwsApiError) -> str:
+    return {"NoSuchBucket": "the bucket does not exist", "NoSuchKey": "no such object",
+            "NoSuchVersion": "that version of the object does not exist",
+            "InvalidArgument": "that version id is not valid for the object",
+            "403": "access denied", "404": "not found"}.get(error.code, str(error))

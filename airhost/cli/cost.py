@@ -12,7 +12,7 @@ from rich.table import Table
 from airhost.cli.output import config_option, emit, output_option, project_from, stderr, stdout
 from airhost.config.models import Environment
 from airhost.cost import (
-    Assumptions, PriceTable, RegionPrices, estimate, load_price_table, region_from_reference,
+    Assumptions, PriceTable, RegionPrices, load_price_table, region_from_reference,
 )
 from airhost.cost.compute import candidate_types
 from airhost.cost.options import egress_options
@@ -31,7 +31,7 @@ def refreshed_prices(env: Environment, table: PriceTable) -> RegionPrices:
     region = env.region or ""
     known = region in table.regions
     base = table.region(region) if known else region_from_reference(table, region)
-    instance_types = candidate_types(env, base) if env.ecs.capacity == "managed-instances" else []
+    instance_types = candidate_types(env, base)
     stderr.print("asking the AWS Price List API for today's prices...", emoji=False)
     try:
         figures = PriceList.connect().figures(region, queries(instance_types, [env.database.instance_class]))
@@ -110,11 +110,13 @@ def cost(environment: str, config_path: Path, output: str, refresh_prices: bool)
     assumptions, listed with --output json.
     """
     env = project_from(config_path).environment(environment)
-    require(env, "cost")
+    target = require(env, "cost")
+    assert target.estimate is not None
     table = load_price_table()
     prices = refreshed_prices(env, table) if refresh_prices else table.region(env.region or "")
-    data = estimate(env, prices, Assumptions()).to_json()
-    data["egress_options"] = [option.to_json() for option in egress_options(env, prices, Assumptions())]
+    data = target.estimate(env, prices, Assumptions()).to_json()
+    data["egress_options"] = [option.to_json() for option in
+                              egress_options(env, prices, Assumptions(), target.estimate)]
     emit(data, output, _print_table)
 
 

@@ -35,7 +35,7 @@ def build(environment: str, config_path: Path, dockerfile_only: bool, output: st
     from airhost.ops.image import Docker, build as build_image, stage
 
     project, env = _cloud_environment(config_path, environment)
-    staged = stage(project, env)
+    staged = stage(project, env, _report)
     data = {"image": staged.reference, "tag": staged.tag, "content_hash": staged.content_hash,
             "git_commit": staged.git_commit, "dockerfile": str(staged.dockerfile),
             "built": False}
@@ -60,7 +60,7 @@ def push(environment: str, config_path: Path, output: str) -> None:
     from airhost.targets import open_deployment
 
     project, env = _cloud_environment(config_path, environment)
-    staged = stage(project, env)
+    staged = stage(project, env, _report)
     record = push_image(open_deployment(project, env, "image"), staged, Docker(), _report)
 
     def table(data: dict) -> None:

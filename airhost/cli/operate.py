@@ -78,4 +78,25 @@ def scale(environment: str, counts: tuple[str, ...], config_path: Path, output: 
     emit([state.to_json() for state in states], output, table)
 
 
-COMMANDS = [run, scale]
+
+
+@click.command()
+@click.argument("environment")
+@click.argument("component", required=False)
+@config_option
+def shell(environment: str, component: str | None, config_path: Path) -> None:
+    """Open an interactive shell where COMPONENT of ENVIRONMENT runs (no SSH, no open port).
+
+    \b
+    On EC2 a Session Manager session to a node of the component's group (the scheduler's by
+    default); it needs AWS's session-manager-plugin on this machine.
+      airhost shell prod
+      airhost shell prod worker
+    """
+    import os
+
+    command = deployment_for(config_path, environment, "shell").shell(component)
+    os.execvp(command[0], command)
+
+
+COMMANDS = [run, scale, shell]

@@ -36,16 +36,21 @@ def render(environment: str, config_path: Path, out: Path | None, fmt: str, lint
 
     \b
     Writes <layer>.json (or .yaml) for each stack — network, data, access (when access.mode is alb)
-    and airflow — and stacks.json: the deploy order, stack names, the parameters each stack takes
-    and which earlier stack's output fills each of them.
+    and airflow (compute on EKS) — and stacks.json: the deploy order, stack names, the parameters
+    each stack takes and which earlier stack's output fills each of them. On EKS also values.yaml
+    (the Helm chart's values, deploy-time facts as PLACEHOLDER-<Output>) and, when
+    AIRHOST_HELM_CHART names a local chart, manifests.yaml: every object Helm renders from them.
     """
     from airhost.render.files import write_stacks
 
     project = project_from(config_path)
     env = project.environment(environment)
-    _, stacks = stacks_of(project, env)
+    target, stacks = stacks_of(project, env)
     folder = out if out is not None else project.root / "build" / env.name
     paths = write_stacks(stacks, folder, fmt)  # type: ignore[arg-type]
+    for name, content in (target.artifacts(env) if target.artifacts else {}).items():
+        (folder / name).write_text(content, encoding="utf-8")
+        paths.append(folder / name)
     findings: dict[str, list[str]] = {stack.name: [] for stack in stacks} if lint else {}
     if lint:
         from airhost.render.lint import lint_stacks

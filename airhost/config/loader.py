@@ -77,7 +77,30 @@ def load_project(path: Path) -> Project:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read {path}: {error}", hint="check the file's permissions and encoding")
     data, lines = parse_yaml(text, str(path))
-    return validate_project(data, lines, root=path.parent.resolve(), source=str(path), text=text)
+    project = validate_project(data, lines, root=path.parent.resolve(), source=str(path), text=text)
+    check_files(project, data, lines, str(path))
+    return project
+
+
+def check_files(project: Project, data: dict[str, Any], lines: dict[Path_, int],
+                source: str) -> None:
+    """The files the environments name exist beside airhost.yaml (a requirements file)."""
+    problems: list[str] = []
+    for name, env in project.environments.items():
+        wanted = env.airflow.requirements
+        if not wanted or (project.root / wanted).is_file():
+            continue
+        own = ("environments", name, "airflow", "requirements")
+        loc = own if _has_path(data, own) else ("airflow", "requirements")
+        set_here = _has_path(data, loc)
+        problem = _at(loc if set_here else ("environments", name), lines,
+                      f"airflow.requirements{'' if set_here else ' (default)'} names {wanted}, "
+                      f"which does not exist in {project.root}: create it (it may be empty) or "
+                      "set airflow.requirements: null")
+        if problem not in problems:
+            problems.append(problem)
+    if problems:
+        raise ConfigError(f"{source} is not valid", problems=problems)
 
 
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:

@@ -15,14 +15,16 @@ from airhost.config.schedule import ScheduleSettings
 from airhost.config.base import (  # noqa: F401 - re-exported: the model's public names
     ARN_PATTERN, CLOUD_TARGETS, NAME_PATTERN, REGION_PATTERN, RESERVED_AIRFLOW_SETTINGS, Executor,
     Scalar, StrictModel, Target, _check_cidr, _check_name)
+from airhost.config.eks import EksSettings, default_executor, eks_rules  # noqa: F401
+from airhost.config.ec2 import Ec2Settings, ec2_rules  # noqa: F401
 from airhost.config.ecs import (  # noqa: F401
     FARGATE_MEMORY, EcsSettings, InstanceRequirements, ecs_rules, fargate_size_problem)
 from airhost.config.infrastructure import (  # noqa: F401
     AccessSettings, ComponentSize, DatabaseSettings, NetworkSettings, OidcSettings,
     TailscaleSettings)
 from airhost.config.sections import (  # noqa: F401
-    AirflowSettings, CelerySettings, DagsSettings, GitDags, LocalSettings, LogsSettings, WorkerQueue,
-    WorkersSettings)
+    AirflowSettings, CelerySettings, DagsSettings, GitDags, LocalSettings, LogsSettings, MwaaSource,
+    WorkerQueue, WorkersSettings)
 
 # The executors each target runs, and what an executor needs where it cannot run.
 EXECUTORS = {"local": ("local", "celery"), "ecs": ("local", "celery", "ecs"),
@@ -30,12 +32,12 @@ EXECUTORS = {"local": ("local", "celery"), "ecs": ("local", "celery", "ecs"),
 EXECUTOR_NEEDS = {"ecs": "needs target ecs: it runs each task as an ECS task",
                   "kubernetes": "needs target eks: it runs each task as a pod"}
 # Each target's own rules across sections, beside its section's model.
-TARGET_RULES = {"ecs": ecs_rules}
+TARGET_RULES = {"ecs": ecs_rules, "eks": eks_rules, "ec2": ec2_rules}
 
 
 # The sections an environment inherits from the top level of the file.
-SHARED_SECTIONS = ("airflow", "dags", "database", "network", "ecs", "access", "workers", "celery",
-                   "local", "logs", "region")
+SHARED_SECTIONS = ("airflow", "dags", "database", "network", "ecs", "eks", "ec2", "access", "workers",
+                   "celery", "local", "logs", "mwaa", "region")
 
 
 class Environment(StrictModel):
@@ -50,12 +52,20 @@ class Environment(StrictModel):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     ecs: EcsSettings = Field(default_factory=EcsSettings)
+    eks: EksSettings = Field(default_factory=EksSettings)
+    ec2: Ec2Settings = Field(default_factory=Ec2Settings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     workers: WorkersSettings = Field(default_factory=WorkersSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
     logs: LogsSettings = Field(default_factory=LogsSettings)
     schedule: ScheduleSettings | None = Field(None, description="awake hours; parked the rest")
+    mwaa: MwaaSource | None = Field(None, description="the Amazon MWAA environment this was imported from")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _target_defaults(cls, data: Any) -> Any:
+        return default_executor(data)
 
     @field_validator("region")
     @classmethod
@@ -102,11 +112,14 @@ class ProjectFile(StrictModel):
     database: dict[str, Any] = Field(default_factory=dict)
     network: dict[str, Any] = Field(default_factory=dict)
     ecs: dict[str, Any] = Field(default_factory=dict)
+    eks: dict[str, Any] = Field(default_factory=dict)
+    ec2: dict[str, Any] = Field(default_factory=dict)
     access: dict[str, Any] = Field(default_factory=dict)
     workers: dict[str, Any] = Field(default_factory=dict)
     celery: dict[str, Any] = Field(default_factory=dict)
     local: dict[str, Any] = Field(default_factory=dict)
     logs: dict[str, Any] = Field(default_factory=dict)
+    mwaa: dict[str, Any] | None = None
     region: str | None = None
     environments: Annotated[dict[str, dict[str, Any]], Field(min_length=1)]
 

@@ -24,6 +24,10 @@ class AirflowSettings(StrictModel):
     requirements: str | None = Field(
         "requirements.txt", description="pip requirements file, relative to airhost.yaml"
     )
+    constraints: str | None = Field(
+        None, description="your own pip constraints file, relative to airhost.yaml (default: the "
+                          "release's own constraint file, or its dependencies as of its release)"
+    )
     plugins: str | None = Field("plugins", description="plugins folder, relative to airhost.yaml")
     extras: list[str] = Field(
         default_factory=list, description="extra apache-airflow extras to install (e.g. slack)"
@@ -172,3 +176,27 @@ class LogsSettings(StrictModel):
     )
 
 
+
+
+MwaaClassName = Literal["mw1.micro", "mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge"]
+
+
+class MwaaSource(StrictModel):
+    """The Amazon MWAA environment a project was imported from, as it ran: what ``cost`` compares with."""
+
+    environment: str | None = Field(None, description="name of the MWAA environment")
+    environment_class: MwaaClassName = Field(description="its environment class, e.g. mw1.medium")
+    min_workers: int = Field(1, ge=1, le=25)
+    max_workers: int = Field(1, ge=1, le=25)
+    schedulers: int = Field(2, ge=1, le=5)
+    min_webservers: int = Field(2, ge=1, le=5)
+    max_webservers: int = Field(2, ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> MwaaSource:
+        if self.min_workers > self.max_workers:
+            raise ValueError(f"min_workers ({self.min_workers}) is larger than max_workers ({self.max_workers})")
+        if self.min_webservers > self.max_webservers:
+            raise ValueError(f"min_webservers ({self.min_webservers}) is larger than max_webservers "
+                             f"({self.max_webservers})")
+        return self

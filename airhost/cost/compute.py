@@ -105,7 +105,10 @@ class Placement:
 
 
 def candidate_types(env: Environment, prices: RegionPrices) -> list[str]:
-    """Instance types the capacity provider may launch that the price table knows."""
+    """Instance types the capacity provider may launch that the price table knows (none on
+    Fargate, which is priced per vCPU and GB)."""
+    if env.ecs.capacity != "managed-instances":
+        return []
     shape = env.ecs.instance_requirements
     priced = set(prices.names("ec2", "instance_hour"))
     found = []

@@ -13,13 +13,16 @@ through the NAT gateway, ...) are ``Assumptions`` with named defaults, reported 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from airhost.config.models import Environment
-from airhost.cost.compute import fargate_lines, managed_instance_lines
+from airhost.cost.compute import ComputeLine, fargate_lines, managed_instance_lines
 from airhost.cost.mwaa import MwaaEstimate, estimate_mwaa
 from airhost.cost.prices import CostError, RegionPrices
 from airhost.cost.rendered import Rendered, rendered_facts
+from airhost.render.stacks import StackTemplate
+
+ComputeLines = Callable[[Environment, RegionPrices, float], list[ComputeLine]]
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,8 @@ class Assumptions:
     database_gb: float = 5.0  # data in the metadata database (backups, MWAA's meta-database)
     database_daily_change_gb: float = 0.5  # what each daily backup adds
     ecr_gb: float = 3.0  # image versions kept in ECR (ecs.image: ecr only)
-    ecs_task_hours: float = 100.0  # task-instance hours the ECS executor runs (executor ecs only)
+    ecs_task_hours: float = 100.0  # task-instance hours the ECS executor (or the
+    # KubernetesExecutor on EKS: task pods) runs
     queued_task_hours: float = 1000.0  # hours tasks spend queued or running (Celery on ECS only):
     # each publishes its own two gauges to CloudWatch meanwhile
 
@@ -130,10 +134,15 @@ class Estimate:
 
 
 def estimate(env: Environment, prices: RegionPrices,
-             assumptions: Assumptions | None = None) -> Estimate:
+             assumptions: Assumptions | None = None, *,
+             compute_lines: ComputeLines | None = None,
+             stacks: list[StackTemplate] | None = None) -> Estimate:
+    """``compute_lines`` and ``stacks`` are the target's (ECS's when not given)."""
     assumed = assumptions or Assumptions()
-    facts = rendered_facts(env)
-    if env.ecs.capacity == "fargate":
+    facts = rendered_facts(env, stacks)
+    if compute_lines is not None:
+        compute = compute_lines(env, prices, assumed.ecs_task_hours)
+    elif env.ecs.capacity == "fargate":
         compute = fargate_lines(env, prices, assumed.ecs_task_hours)
     else:
         compute = managed_instance_lines(env, prices, assumed.ecs_task_hours, facts.instance_root_gib)
@@ -229,7 +238,7 @@ def _services(env: Environment, prices: RegionPrices, assumed: Assumptions, fact
         lines.append(_queue_metrics(env, prices, assumed, facts))
     secrets = facts.secrets * prices.get("secrets_manager", "secret_month")
     lines.append(Line("secrets (Secrets Manager)", f"{facts.secrets} secrets", secrets, secrets))
-    if env.ecs.image == "ecr":
+    if env.ecs.image == "ecr" or env.eks.image == "ecr":
         ecr = assumed.ecr_gb * prices.get("ecr", "gb_month")
         lines.append(Line("image repository (ECR)", f"{assumed.ecr_gb:g} GB of images (assumed)", ecr, ecr))
     return lines

@@ -14,6 +14,10 @@ each); more are billed by the hour. Our worker groups become MWAA workers by vCP
 tasks of v vCPU needs ceil(n × v / class vCPU) workers, all groups together at most 25 (MWAA's
 limit). The month has workers at the groups' min; "at max", at their max. ECS-executor task
 instances are not converted (MWAA's included worker is counted).
+
+An environment imported from MWAA records the environment it came from (``mwaa:`` in airhost.yaml):
+then the comparison is with that environment as it ran — its class, its minimum and maximum workers,
+schedulers and web servers — rather than with the nearest class.
 """
 
 from __future__ import annotations
@@ -99,6 +103,8 @@ def worker_count(groups: list[Service], chosen: MwaaClass, at_max: bool) -> int:
 
 
 def estimate_mwaa(env: Environment, prices: RegionPrices, metadb_gb: float) -> MwaaEstimate:
+    if env.mwaa is not None:
+        return _estimate_recorded(env, prices, metadb_gb)
     chosen = choose_class(env)
     hours = prices.hours_per_month
     name = chosen.name
@@ -130,3 +136,43 @@ def estimate_mwaa(env: Environment, prices: RegionPrices, metadb_gb: float) -> M
     storage = metadb_gb * prices.get("mwaa", "metadb_gb_month")
     lines.append(MwaaLine("MWAA meta-database storage", f"{metadb_gb:g} GB (assumed)", storage, storage))
     return MwaaEstimate(name, lines, workers, workers_max)
+
+
+def _class_named(name: str) -> MwaaClass:
+    return next(option for option in CLASSES if option.name == name)
+
+
+def _estimate_recorded(env: Environment, prices: RegionPrices, metadb_gb: float) -> MwaaEstimate:
+    """The imported MWAA environment as it ran: its own class and counts."""
+    record = env.mwaa
+    assert record is not None
+    chosen = _class_named(record.environment_class)
+    hours = prices.hours_per_month
+    name = chosen.name
+    where = f"'{record.environment}'" if record.environment else "imported"
+    hourly = prices.get("mwaa", "environment_hour", name)
+    lines = [MwaaLine(f"MWAA environment {name}",
+                      f"the {where} environment as it ran: {chosen.vcpu} vCPU scheduler and worker, "
+                      f"{chosen.included_schedulers} scheduler(s), {chosen.included_webservers} web "
+                      f"server(s), {INCLUDED_WORKERS} worker included",
+                      hourly * hours, hourly * hours)]
+    if record.max_workers > INCLUDED_WORKERS:
+        worker = prices.get("mwaa", "worker_hour", name)
+        now, most = record.min_workers - INCLUDED_WORKERS, record.max_workers - INCLUDED_WORKERS
+        lines.append(MwaaLine("MWAA additional workers", f"{now} at its minimum, up to {most}",
+                              now * worker * hours, most * worker * hours))
+    extra = max(0, record.schedulers - chosen.included_schedulers)
+    if extra:
+        cost = extra * prices.get("mwaa", "scheduler_hour", name) * hours
+        lines.append(MwaaLine("MWAA additional schedulers",
+                              f"{extra} beyond the {chosen.included_schedulers} included", cost, cost))
+    low = max(0, record.min_webservers - chosen.included_webservers)
+    high = max(0, record.max_webservers - chosen.included_webservers)
+    if high:
+        webserver = prices.get("mwaa", "webserver_hour", name)
+        lines.append(MwaaLine("MWAA additional web servers",
+                              f"{low} beyond the {chosen.included_webservers} included, up to {high}",
+                              low * webserver * hours, high * webserver * hours))
+    storage = metadb_gb * prices.get("mwaa", "metadb_gb_month")
+    lines.append(MwaaLine("MWAA meta-database storage", f"{metadb_gb:g} GB (assumed)", storage, storage))
+    return MwaaEstimate(name, lines, record.min_workers, record.max_workers)

@@ -7,6 +7,8 @@ the interface endpoints instead. An existing VPC has no choice here: its egress 
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
 from airhost.config.models import Environment
@@ -42,14 +44,17 @@ class EgressOption:
 
 
 def egress_options(env: Environment, prices: RegionPrices,
-                   assumptions: Assumptions | None = None) -> list[EgressOption]:
+                   assumptions: Assumptions | None = None,
+                   estimator: Any = None) -> list[EgressOption]:
+    """Each egress choice's figures for ``env``, through its target's ``estimator``."""
+    estimate_ = estimator or estimate
     if env.network.vpc_id:
         return []
-    base = estimate(env, prices, assumptions)
+    base = estimate_(env, prices, assumptions)
     options = []
     for choice in CHOICES:
         network = env.network.model_copy(update={"egress": choice})
-        other = base if choice == env.network.egress else estimate(
+        other = base if choice == env.network.egress else estimate_(
             env.model_copy(update={"network": network}), prices, assumptions)
         options.append(EgressOption(choice, other.total, other.parked, other.total - base.total,
                                     other.parked - base.parked, choice == env.network.egress,

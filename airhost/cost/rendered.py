@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from airhost.config.models import Environment
 from airhost.render.ecs import render_stacks
 from airhost.render.network import ZONES
+from airhost.render.stacks import StackTemplate
 
 CONFIG_HASH = "cost-estimate"  # stamped in the templates' metadata; irrelevant to counting
 
@@ -36,11 +37,11 @@ def _subnet_count(value: object) -> int:
     return len(value) if isinstance(value, list) else len(ZONES)
 
 
-def rendered_facts(env: Environment) -> Rendered:
-    named: dict[str, dict] = {}
-    for stack in render_stacks(env, CONFIG_HASH):
-        named.update(stack.template.get("Resources", {}))
-    resources = list(named.values())
+def rendered_facts(env: Environment, stacks: list[StackTemplate] | None = None) -> Rendered:
+    """Counted in ``stacks`` (the environment's target's), or in its ECS stacks when not given."""
+    resources: list[dict] = []
+    for stack in stacks if stacks is not None else render_stacks(env, CONFIG_HASH):
+        resources.extend(stack.template.get("Resources", {}).values())
 
     def of(kind: str) -> list[dict]:
         return [r for r in resources if r.get("Type") == kind]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airhost.airflow_api import check_health
+from airhost.aws.cloudformation import Stack
 from airhost.config.models import Environment
 from airhost.ops.bootstrap import bootstrap
 from airhost.ops.release import Release, record_release
@@ -82,10 +83,11 @@ def lint(stacks: list[StackTemplate], env: Environment, progress: Progress) -> N
 
 
 def parameters_for(deployment: CloudEnvironment, stack: StackTemplate,
-                   results: list[StackResult], image: str | None) -> dict[str, str]:
+                   results: list[StackResult], image: str | None,
+                   existing: Stack | None = None) -> dict[str, str]:
     """The stack's parameter values: rendered, from earlier outputs, then the target's say."""
     outputs: dict[Layer, dict[str, str]] = {result.layer: result.outputs for result in results}
-    existing = deployment.cloudformation.describe(stack.name)
+    existing = existing or deployment.cloudformation.describe(stack.name)
     values = stack_parameters(stack, outputs, existing)
     return deployment.stack_parameters(stack, values, image)
 
@@ -101,8 +103,8 @@ def deploy_stacks(deployment: CloudEnvironment, stacks: list[StackTemplate], pro
     results = list(results or [])
     held: list[StackTemplate] = []
     for stack in stacks:
-        parameters = parameters_for(deployment, stack, results, image)
         existing = deployment.cloudformation.describe(stack.name)
+        parameters = parameters_for(deployment, stack, results, image, existing)
         if stack.counts and (hold or existing is None or existing.never_created):
             zero = stack.held(parameters)
             if zero != parameters:

@@ -31,7 +31,6 @@ previous release stopped, so an old scheduler never runs on a new schema. Every 
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import tempfile
@@ -110,11 +109,13 @@ def check_requirements(env: Environment, root: Path | None, target: str) -> None
 
 
 def resolve_with_target(env: Environment, root: Path | None, target: str) -> str | None:
-    """Resolve Airflow ``target`` together with the project's requirements, as pip would install them.
+    """Resolve Airflow ``target`` together with the project's requirements, as the image installs them.
 
     Returns the resolver's explanation when no set of versions fits (e.g. a pinned provider that
-    needs an older Airflow), None when they fit or when there is nothing to check. Uses uv's
-    resolver for the image's Python; it reads the package index, so it needs the network.
+    needs an older Airflow), None when they fit or when there is nothing to check. The install is
+    the image's: ``target``'s constraints (``airhost.install.constraints``) with the requirements
+    layered on top, resolved by uv for the image's Python. It reads the package index: an index out
+    of reach, or a resolution that does not finish, is an error — never a pass.
     """
     if root is None or not env.airflow.requirements:
         return None
@@ -122,25 +123,45 @@ def resolve_with_target(env: Environment, root: Path | None, target: str) -> str
     lines = [line.strip() for line in path.read_text(errors="replace").splitlines()] if path.is_file() else []
     if not any(line and not line.startswith("#") for line in lines):
         return None
-    from airhost.local.python_env import airflow_extras, uv_binary
+    from airhost.install.constraints import (IndexUnreachable, looks_unreachable,
+                                             release_constraints)
+    from airhost.local.python_env import airflow_extras
     from airhost.render.dockerfile import config_packages
+    from airhost.tools.uv import uv_binary, uv_environment
 
-    extras = ",".join(airflow_extras(env))
+    extras = airflow_extras(env)
+    unreachable = ("could not reach the package index to check Airflow {target} against "
+                   "{requirements}: nothing was changed")
+    hint = "check the network (PyPI must be reachable) and run the upgrade again"
+    try:
+        constraints = release_constraints(
+            target, env.airflow.python, extras,
+            project_file=(root / env.airflow.constraints) if env.airflow.constraints else None)
+    except IndexUnreachable as error:
+        raise UsageError(unreachable.format(target=target, requirements=env.airflow.requirements)
+                         + f"\n{error.message}", hint=hint) from None
     with tempfile.TemporaryDirectory(prefix="airhost-resolve-") as folder:
         wanted = Path(folder) / "wanted.txt"
         packages = "".join(f"{package}\n" for package in config_packages(env))  # as the image has them
-        wanted.write_text(f"apache-airflow[{extras}]=={target}\n{packages}-r {path}\n")
+        wanted.write_text(f"apache-airflow[{','.join(extras)}]=={target}\n{packages}-r {path}\n")
+        pins = Path(folder) / "constraints.txt"
+        pins.write_text(constraints.layered(path.read_text(errors="replace")))
         try:
             result = subprocess.run(
                 [uv_binary(), "pip", "compile", "--quiet", "--python-version", env.airflow.python,
-                 "--output-file", str(Path(folder) / "resolved.txt"), str(wanted)],
-                capture_output=True, text=True, timeout=300, check=False,
-                env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
+                 "--constraint", str(pins), "--output-file", str(Path(folder) / "resolved.txt"),
+                 str(wanted)],
+                capture_output=True, text=True, timeout=300, check=False, env=uv_environment())
         except subprocess.TimeoutExpired:
-            return None
+            raise UsageError(f"checking Airflow {target} against {env.airflow.requirements} did not "
+                             "finish within 300 s: nothing was changed", hint=hint) from None
     if result.returncode == 0:
         return None
-    return result.stderr.strip() or result.stdout.strip() or f"exit {result.returncode}"
+    detail = result.stderr.strip() or result.stdout.strip() or f"exit {result.returncode}"
+    if looks_unreachable(detail):
+        raise UsageError(unreachable.format(target=target, requirements=env.airflow.requirements)
+                         + f"\n{detail}", hint=hint)
+    return detail
 
 
 def check_compatibility(env: Environment, root: Path | None, target: str) -> None:

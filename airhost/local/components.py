@@ -59,6 +59,8 @@ def local_site(env: Environment, paths: LocalPaths, secrets: LocalSecrets, ports
         bundle_bucket=bucket[0] if bucket else None,
         bundle_prefix=bucket[1] if bucket else "dags",
         region=env.region,
+        plugins_folder=(str((paths.project_root / env.airflow.plugins).resolve())
+                        if env.airflow.plugins else None),
     )
 
 
@@ -72,6 +74,11 @@ def environment_file(env: Environment, component: Component, site: Site, secrets
         {variable: (database_secret if name == "database_url" else name) for variable, name in names.items()}
     ))
     variables["PYTHONUNBUFFERED"] = "1"
+    if component == "api-server":
+        # One API worker locally unless airflow.config says otherwise: Airflow's default of four
+        # import the whole application at once, and on a busy laptop uvicorn's worker health check
+        # (a few seconds) kills them before they answer, again and again.
+        variables.setdefault("AIRFLOW__API__WORKERS", "1")
     return "".join(f"{key}={shlex.quote(value)}\n" for key, value in sorted(variables.items()))
 
 

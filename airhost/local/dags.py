@@ -26,7 +26,7 @@ def check_with_environment_airflow(project: Project, env: Environment, report: R
     cloud environment's DAGs are checked with exactly the Airflow its image runs.
     """
     paths = LocalPaths(project.root, env.name)
-    plan = python_env.install_plan(env, project.root)
+    plan = python_env.install_plan(env, project.root, report)
     if not python_env.is_current(paths, plan):
         report(f"Installing {plan.requirement} to check the DAGs with it")
     python_env.ensure_virtualenv(paths, plan, report)

@@ -20,6 +20,7 @@ from airhost.config.loader import Project
 from airhost.config.models import Environment
 from airhost.errors import Aborted, LocalError
 from airhost.local import components as parts
+from airhost.local import failures
 from airhost.local import python_env
 from airhost.dags.destinations import FolderDestination
 from airhost.dags.push import apply_sync
@@ -91,7 +92,7 @@ class LocalEnvironment:
 
     def up(self, report: Report, *, timeout: float = 300.0) -> UpResult:
         started = time.monotonic()
-        plan = python_env.install_plan(self.env, self.project.root)
+        plan = python_env.install_plan(self.env, self.project.root, report)
         if plan.python_note:
             report(f"note: {plan.python_note}")
         if not python_env.is_current(self.paths, plan):
@@ -140,10 +141,15 @@ class LocalEnvironment:
         self.airflow(["db", "migrate"], log_name="migrate", check=True)
         if self.env.auth_manager == "fab":
             self._ensure_fab_admin()
+        exits_before = self.supervisor.unexpected_exits()
         for component in parts.airflow_components(self.env):
             self.supervisor.start(component)
         url = f"http://127.0.0.1:{ports['api']}"
-        self._wait_healthy(url, report, timeout)
+        self._wait_healthy(url, report, timeout, exits_before)
+        report("Signing in (POST /auth/token)")
+        problem = failures.login_problem(url, ADMIN_USER, self.admin_password() or "")
+        if problem:
+            raise failures.login_error(problem, self.paths.component_log("api-server"), self.env.name)
         return UpResult(url=url, username=ADMIN_USER,
                         password=self.admin_password() if new_password else None,
                         virtualenv_built=built, seconds=time.monotonic() - started)
@@ -269,8 +275,10 @@ class LocalEnvironment:
                       "--role", "Admin", "--email", "admin@localhost", "--firstname", "Airflow",
                       "--lastname", "Admin"], log_name="admin-user", check=True)
 
-    def _wait_healthy(self, url: str, report: Report, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
+    def _wait_healthy(self, url: str, report: Report, timeout: float,
+                      exits_before: dict[str, int]) -> None:
+        started = time.monotonic()
+        deadline = started + timeout
         last = ""
         while time.monotonic() < deadline:
             health = read_health(url)
@@ -280,21 +288,22 @@ class LocalEnvironment:
             if waiting != last:
                 report(f"Waiting for: {waiting}")
                 last = waiting
-            self._raise_if_fatal()
+            self._raise_if_crash_looping(exits_before, time.monotonic() - started)
             time.sleep(1.0)
         raise LocalError(
             f"Airflow was not healthy within {timeout:.0f} s (still waiting for: {last})",
             hint=f"see 'airhost logs {self.env.name}' and 'airhost status {self.env.name}'",
         )
 
-    def _raise_if_fatal(self) -> None:
+    def _raise_if_crash_looping(self, exits_before: dict[str, int], seconds: float) -> None:
+        """A component that exited repeatedly since it was started (or was given up on) ends the wait."""
+        exits = self.supervisor.unexpected_exits()
         for process in self.supervisor.processes():
-            if process["statename"] == "FATAL":
-                name = process["name"]
-                log = self.paths.component_log(name)
-                tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) if log.exists() else ""
-                raise LocalError(f"{name} keeps crashing and was given up on:\n{tail}",
-                                 hint=f"full log: {log}")
+            name = process["name"]
+            since = exits.get(name, 0) - exits_before.get(name, 0)
+            if process["statename"] == "FATAL" or since >= failures.CRASH_LOOP_EXITS:
+                raise failures.crash_loop_error(name, max(since, 1), seconds,
+                                                self.paths.component_log(name), self.env.name)
 
     # -- down, status ------------------------------------------------------------------------
 
@@ -308,6 +317,7 @@ class LocalEnvironment:
 
     def status(self) -> dict:
         processes = {p["name"]: p for p in self.supervisor.processes()}
+        exits = self.supervisor.unexpected_exits() if processes else {}
         url = self.api_url()
         health = read_health(url) if url and processes else {}
         health_of = {"api-server": "api_server", "scheduler": "scheduler", "triggerer": "triggerer",
@@ -320,8 +330,10 @@ class LocalEnvironment:
             state = process["statename"] if process else "STOPPED"
             pid = process["pid"] if process and process["pid"] else None
             uptime = (process["now"] - process["start"]) if process and state == "RUNNING" else None
+            restarts = exits.get(name, 0)
             components.append({"component": name, "state": state, "pid": pid,
-                               "uptime_seconds": uptime,
+                               "uptime_seconds": uptime, "restarts": restarts,
+                               "crash_looping": failures.is_crash_looping(state, restarts, uptime),
                                "health": health.get(health_of.get(name, ""), None)})
         running = any(c["state"] == "RUNNING" for c in components)
         return {

@@ -1,9 +1,11 @@
 """The local environment's own virtualenv: exactly the configured Airflow plus the project's needs.
 
-uv creates and fills it (fast, with a shared download cache). A fingerprint of what was asked for —
-Airflow version, Python, extras, the requirements file's content — is stored beside it, so an
-unchanged project reuses the virtualenv and a changed one is rebuilt. What was resolved is written
-to ``requirements.lock`` so two installs of the same project can be compared.
+uv creates and fills it (fast, with a shared download cache), with the release's constraints and
+the project's requirements layered on top (``airhost.install.constraints``). A fingerprint of what
+was asked for — Airflow version, Python, extras, the requirements file's content, the constraints —
+is stored beside it, so an unchanged project reuses the virtualenv and a changed one is rebuilt.
+What was resolved is written to ``requirements.lock``, headed by which constraints produced it, so
+two installs of the same project can be compared.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from typing import Callable
 
 from airhost.config.models import Environment
 from airhost.errors import ConfigError, LocalError
+from airhost.install.constraints import ReleaseConstraints, release_constraints
 from airhost.local.paths import LocalPaths
+from airhost.tools.uv import uv_binary, uv_environment
+
+__all__ = ["InstallPlan", "airflow_extras", "ensure_virtualenv", "find_python", "install_plan",
+           "is_current", "uv_binary"]
 
 FINGERPRINT = ".airhost-fingerprint"
 
@@ -33,6 +40,7 @@ class InstallPlan:
     python_note: str | None  # said to the user when the configured Python is not available
     requirement: str  # apache-airflow[extras]==version
     requirements_file: Path | None
+    constraints: ReleaseConstraints
     fingerprint: str
 
 
@@ -61,23 +69,41 @@ def _runs_as(candidate: str, version: str) -> bool:
     return result.returncode == 0 and result.stdout.strip() == version
 
 
+def _candidates(version: str) -> list[str]:
+    """``pythonX.Y`` on PATH, then pyenv's installed versions (its shim on PATH only runs the
+    versions selected for the current folder; the interpreters themselves always run)."""
+    found = [path for path in [shutil.which(f"python{version}")] if path]
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    installed = sorted(root.glob(f"versions/{version}.*/bin/python{version}"),
+                       key=lambda path: [int(part) if part.isdigit() else 0
+                                         for part in path.parents[1].name.split(".")])
+    return found + [str(path) for path in reversed(installed)]
+
+
 def find_python(version: str) -> tuple[str, str | None]:
     """An interpreter of the configured version; else this one, with a note saying so."""
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     if here == version:
         return sys.executable, None
-    found = shutil.which(f"python{version}")
-    if found and _runs_as(found, version):
-        return found, None
+    for candidate in _candidates(version):
+        if _runs_as(candidate, version):
+            return candidate, None
     return sys.executable, (
         f"Python {version} is not installed here; the local virtualenv uses Python {here} "
         f"(cloud images keep Python {version})"
     )
 
 
-def install_plan(env: Environment, project_root: Path) -> InstallPlan:
+def constraints_file(env: Environment, project_root: Path) -> Path | None:
+    """The project's own constraints file (``airflow.constraints``), resolved; None when unset."""
+    return (project_root / env.airflow.constraints).resolve() if env.airflow.constraints else None
+
+
+def install_plan(env: Environment, project_root: Path,
+                 report: Callable[[str], None] | None = None) -> InstallPlan:
     python, note = find_python(env.airflow.python)
-    requirement = f"apache-airflow[{','.join(airflow_extras(env))}]=={env.airflow.version}"
+    extras = airflow_extras(env)
+    requirement = f"apache-airflow[{','.join(extras)}]=={env.airflow.version}"
     requirements_file = None
     content = ""
     if env.airflow.requirements:
@@ -92,10 +118,13 @@ def install_plan(env: Environment, project_root: Path) -> InstallPlan:
         [python, "-c", "import sys; print(sys.version.split()[0])"],
         capture_output=True, text=True, check=False,
     ).stdout.strip()
+    constraints = release_constraints(env.airflow.version, ".".join(python_version.split(".")[:2]),
+                                      extras, project_file=constraints_file(env, project_root),
+                                      report=report)
     fingerprint = hashlib.sha256(
-        json.dumps([requirement, python_version, content]).encode()
+        json.dumps([requirement, python_version, content, constraints.digest]).encode()
     ).hexdigest()
-    return InstallPlan(python, note, requirement, requirements_file, fingerprint)
+    return InstallPlan(python, note, requirement, requirements_file, constraints, fingerprint)
 
 
 def is_current(paths: LocalPaths, plan: InstallPlan) -> bool:
@@ -103,34 +132,22 @@ def is_current(paths: LocalPaths, plan: InstallPlan) -> bool:
     return paths.airflow_bin.exists() and marker.exists() and marker.read_text() == plan.fingerprint
 
 
-def uv_binary() -> str:
-    try:
-        from uv import find_uv_bin
-
-        return find_uv_bin()
-    except (ImportError, FileNotFoundError):
-        found = shutil.which("uv")
-        if found:
-            return found
-    raise LocalError(
-        "cannot build the local virtualenv: the 'uv' installer is missing",
-        hint="reinstall airhost (pip install airhost) so its dependencies are present",
-    )
-
-
 def ensure_virtualenv(paths: LocalPaths, plan: InstallPlan, log: Callable[[str], None]) -> bool:
     """Build the virtualenv unless it already matches; True when it was (re)built."""
     if is_current(paths, plan):
         return False
     uv = uv_binary()
-    environment = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": str(paths.venv)}
-    environment.pop("PYTHONPATH", None)
+    environment = uv_environment(VIRTUAL_ENV=str(paths.venv))
     paths.base.mkdir(parents=True, exist_ok=True)
     install_log = paths.base / "install.log"
     if paths.venv.exists():
         shutil.rmtree(paths.venv)
     commands = [[uv, "venv", "--quiet", "--python", plan.python, str(paths.venv)]]
-    install = [uv, "pip", "install", "--python", str(paths.venv / "bin" / "python"), plan.requirement]
+    requirements = plan.requirements_file.read_text(encoding="utf-8") if plan.requirements_file else ""
+    constraints = paths.base / "constraints.txt"  # kept: it says what the install was held to
+    constraints.write_text(plan.constraints.layered(requirements))
+    install = [uv, "pip", "install", "--python", str(paths.venv / "bin" / "python"), plan.requirement,
+               "--constraint", str(constraints)]
     if plan.requirements_file:
         install += ["--requirement", str(plan.requirements_file)]
     commands.append(install)
@@ -143,10 +160,11 @@ def ensure_virtualenv(paths: LocalPaths, plan: InstallPlan, log: Callable[[str],
                 raise LocalError(
                     f"installing Airflow into the local virtualenv failed (exit {result.returncode})",
                     hint=f"see {install_log}; check requirements.txt pins against "
-                         f"{plan.requirement}",
+                         f"{plan.requirement} and {constraints} (a package the requirements name "
+                         "is free of the constraints; name a library there to move it)",
                 )
     freeze = subprocess.run([uv, "pip", "freeze", "--python", str(paths.venv / "bin" / "python")],
                             capture_output=True, text=True, env=environment, check=False)
-    paths.lock_file.write_text(freeze.stdout)
+    paths.lock_file.write_text(plan.constraints.header() + freeze.stdout)
     (paths.venv / FINGERPRINT).write_text(plan.fingerprint)
     return True

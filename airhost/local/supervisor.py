@@ -11,6 +11,7 @@ import configparser
 import hashlib
 import io
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -190,6 +191,27 @@ class Supervisor:
         if not self.is_running():
             return []
         return list(self._proxy().supervisor.getAllProcessInfo())
+
+    def unexpected_exits(self) -> dict[str, int]:
+        """How often each program exited unexpectedly since the process manager last started.
+
+        supervisord restarts such a program (after a growing back-off) and logs each exit; its log
+        is the record, so the count survives airhost itself exiting.
+        """
+        log = self.paths.logs / "supervisord.log"
+        try:
+            lines = log.read_text(errors="replace").splitlines()
+        except OSError:
+            return {}
+        counts: dict[str, int] = {}
+        for line in lines:
+            if " supervisord started with pid " in line:
+                counts = {}
+                continue
+            match = re.search(r" exited: (\S+) \(.*not expected\)", line)
+            if match:
+                counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+        return counts
 
     def shutdown(self, timeout: float = 900.0) -> None:
         """Stop every program and the manager itself; wait for the end.

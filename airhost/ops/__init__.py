@@ -1,5 +1,6 @@
-"""Operating a deployed environment: bootstrap, one-off tasks, scale, status, logs, destroy.
+"""Operating an environment, written once over the target seam: status, scale, DAGs, backups.
 
-Each module is a few plain functions over an ``AwsEnvironment`` (``environment``), reporting through
-a ``Progress`` (``progress``) and returning JSON-able data; the CLI only parses and prints.
+Each module is a few plain functions over a ``Deployment`` (``airhost.targets``), reporting
+through a ``Progress`` and returning typed results or JSON-able data; the CLI only parses and
+prints.
 """

@@ -19,7 +19,8 @@ from airhost.config.loader import Project
 from airhost.config.models import Environment
 from airhost.errors import AirhostError
 from airhost.local.paths import LocalPaths
-from airhost.render.dockerfile import image_inputs, render_dockerfile
+from airhost.install.constraints import release_constraints
+from airhost.render.dockerfile import config_packages, image_inputs, render_dockerfile
 from airhost.tools.docker import Docker, DockerUnavailable  # noqa: F401 - the image commands' seam
 
 Report = Callable[[str], None]
@@ -71,14 +72,26 @@ def content_hash(context: Path) -> str:
     return digest.hexdigest()
 
 
-def stage(project: Project, env: Environment) -> StagedImage:
-    """Write the Dockerfile and a minimal build context; nothing outside them reaches the image."""
+def stage(project: Project, env: Environment, report: Report | None = None) -> StagedImage:
+    """Write the Dockerfile and a minimal build context; nothing outside them reaches the image.
+
+    What the image installs is held to the release's constraints (the same ones a local virtualenv
+    gets), written into the context with the project's own requirements layered on top.
+    """
     root = project.root
     requirements = root / env.airflow.requirements if env.airflow.requirements else None
     plugins = root / env.airflow.plugins if env.airflow.plugins else None
     has_requirements = bool(requirements and requirements.is_file())
     has_plugins = bool(plugins and plugins.is_dir() and any(plugins.iterdir()))
-    inputs = image_inputs(env, has_requirements=has_requirements, has_plugins=has_plugins)
+    installs = has_requirements or bool(env.airflow.extras) or bool(config_packages(env))
+    constraints = None
+    if installs:  # without an install the official image, built with the constraints, is used as is
+        constraints = release_constraints(
+            env.airflow.version, env.airflow.python, sorted(env.airflow.extras),
+            project_file=(root / env.airflow.constraints) if env.airflow.constraints else None,
+            report=report)
+    inputs = image_inputs(env, has_requirements=has_requirements, has_plugins=has_plugins,
+                          has_constraints=constraints is not None)
     context = LocalPaths(root, env.name).base / "image"
     if context.exists():
         shutil.rmtree(context)
@@ -87,6 +100,10 @@ def stage(project: Project, env: Environment) -> StagedImage:
         _copy(requirements, context / inputs.requirements)
     if inputs.plugins and plugins:
         _copy(plugins, context / inputs.plugins)
+    if inputs.constraints and constraints:
+        wanted = requirements.read_text(encoding="utf-8") if has_requirements and requirements else ""
+        (context / inputs.constraints).write_text(
+            constraints.header() + constraints.layered(wanted))
     if inputs.dags:
         _copy(root / env.dags.folder, context / inputs.dags)
     dockerfile = context / "Dockerfile"

@@ -150,20 +150,14 @@ def format_status(status: EnvironmentStatus) -> Group:
             f"release: Airflow {release.airflow_version}, image {release.image}, config "
             f"{release.config_hash}, deployed {release.deployed_at}"
             + (" — PARKED (airhost scale --resume)" if status.parked else "")))
-    elif status.target == "local":
+    elif not status.stacks:  # a local environment: no stacks, no release
         state = "running" if status.running else "stopped"
         health = "healthy" if status.healthy else ("not healthy" if status.running else "-")
         parts.append(Text(f"Airflow {status.airflow_version}: {state}, {health}"))
     if status.url:
         parts.append(Text(f"URL: {status.url}" + (f"  user: {status.username}"
                                                   if status.username else "")))
-    grid = Table("component", "state", "desired", "running", "health", "restarts", "pid",
-                 "uptime", "where", box=None, pad_edge=False)
-    for item in status.components:
-        grid.add_row(item.component, _styled(item.state), _number(item.desired),
-                     _number(item.running), item.health or "-", _number(item.restarts),
-                     _number(item.pid), _uptime(item.uptime_seconds), item.where or "")
-    parts.append(grid)
+    parts.append(_components_table(status.components))
     if status.database:
         parts.append(Text(f"database: {status.database.get('instance', '-')} "
                           f"{status.database.get('status', '-')}"))
@@ -179,8 +173,24 @@ def format_status(status: EnvironmentStatus) -> Group:
     return Group(*parts)
 
 
-def _number(value: int | None) -> str:
-    return "-" if value is None else str(value)
+COLUMNS = ("desired", "running", "health", "restarts", "pid", "uptime_seconds", "where")
+
+
+def _components_table(components: tuple[ComponentState, ...]) -> Table:
+    """One row per component; only the columns this target fills (local: pids, cloud: counts)."""
+    shown = [name for name in COLUMNS if any(getattr(c, name) is not None for c in components)]
+    grid = Table(box=None, pad_edge=False)
+    grid.add_column("component", no_wrap=True)
+    grid.add_column("state", no_wrap=True, min_width=10)  # CRASH_LOOP is never cut short
+    for name in shown:
+        grid.add_column("uptime" if name == "uptime_seconds" else name, no_wrap=True)
+    for item in components:
+        cells = [_uptime(item.uptime_seconds) if name == "uptime_seconds" else
+                 (str(getattr(item, name)) if getattr(item, name) is not None else "-")
+                 for name in shown]
+        grid.add_row(item.component, _styled(item.state), *cells)
+    return grid
+
 
 
 def _uptime(seconds: int | None) -> str:

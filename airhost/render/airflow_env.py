@@ -76,6 +76,9 @@ class Site:
     broker_options: dict[str, str] = field(default_factory=dict)  # [celery_broker_transport_options]
     ecs_executor: dict[str, str] = field(default_factory=dict)  # [aws_ecs_executor], executor ecs only
     statsd_address: str | None = None  # host:port of a DogStatsD listener for the backlog gauges
+    plugins_folder: str | None = None  # the project's plugins, where not in AIRFLOW_HOME/plugins
+    statsd_every_metric: bool = False  # every metric to the listener, not only the backlog gauges
+    kubernetes_executor: dict[str, str] = field(default_factory=dict)  # [kubernetes_executor]
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ def _core(env: Environment, site: Site) -> dict[str, str]:
         setting("core", "execution_api_server_url"): site.api_url.rstrip("/") + "/execution/",
         setting("database", "check_migrations"): "True",
     }
+    if site.plugins_folder:
+        values[setting("core", "plugins_folder")] = site.plugins_folder
     if env.auth_manager == "simple":
         values[setting("core", "simple_auth_manager_users")] = f"{ADMIN_USER}:admin"
         if site.passwords_file:
@@ -208,6 +213,9 @@ def _executor(env: Environment, component: Component, site: Site) -> dict[str, s
     if env.airflow.executor == "ecs":
         for key, value in site.ecs_executor.items():
             values[setting("aws_ecs_executor", key)] = value
+    if env.airflow.executor == "kubernetes":
+        for key, value in site.kubernetes_executor.items():
+            values[setting("kubernetes_executor", key)] = value
     if site.region:
         values["AWS_DEFAULT_REGION"] = site.region
     return values
@@ -218,6 +226,10 @@ def _metrics(site: Site) -> dict[str, str]:
     if not site.statsd_address:
         return {}
     host, _, port = site.statsd_address.rpartition(":")
+    if site.statsd_every_metric:  # a StatsD exporter beside Airflow (the Helm chart's)
+        return {setting("metrics", "statsd_on"): "True", setting("metrics", "statsd_host"): host,
+                setting("metrics", "statsd_port"): port,
+                setting("metrics", "statsd_prefix"): STATSD_PREFIX}
     allow = ",".join("^" + gauge.replace(".", "\\.") + "$" for gauge in BACKLOG_GAUGES)
     return {
         setting("metrics", "statsd_on"): "True",

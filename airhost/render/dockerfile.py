@@ -3,7 +3,9 @@
 The official ``apache/airflow:<version>-python<py>`` image is the base; the project adds its
 requirements (pip-installed with Airflow pinned, as the image's documentation asks, so a requirement
 can never move Airflow), its plugins, and — only with ``dags.source: image`` — its DAGs. Packages
-airhost's own rendered configuration relies on (``config_packages``) are added with them.
+airhost's own rendered configuration relies on (``config_packages``) are added with them. The
+install is held to the release's constraints (``airhost.install.constraints``), staged into the
+build context as a file by the image step: rendering itself reads nothing from the network.
 """
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ class ImageInputs:
     requirements: str | None  # e.g. "requirements.txt"
     plugins: str | None  # e.g. "plugins"
     dags: str | None  # e.g. "dags", only with dags.source image
+    constraints: str | None = None  # e.g. "constraints.txt": the release's, minus the project's own
 
 
-def image_inputs(env: Environment, *, has_requirements: bool, has_plugins: bool) -> ImageInputs:
+def image_inputs(env: Environment, *, has_requirements: bool, has_plugins: bool,
+                 has_constraints: bool = False) -> ImageInputs:
     return ImageInputs(
         requirements="requirements.txt" if has_requirements else None,
         plugins="plugins" if has_plugins else None,
         dags="dags" if env.dags.source == "image" else None,
+        constraints="constraints.txt" if has_constraints else None,
     )
 
 
@@ -58,6 +63,9 @@ def render_dockerfile(env: Environment, inputs: ImageInputs, config_hash: str) -
     packages = config_packages(env)
     if inputs.requirements or env.airflow.extras or packages:
         install = ["pip", "install", "--no-cache-dir", f"{airflow}=={env.airflow.version}", *packages]
+        if inputs.constraints:
+            lines.append(f"COPY --chown=airflow:0 {inputs.constraints} /tmp/constraints.txt")
+            install += ["--constraint", "/tmp/constraints.txt"]
         if inputs.requirements:
             lines.append(f"COPY --chown=airflow:0 {inputs.requirements} /tmp/requirements.txt")
             install += ["--requirement", "/tmp/requirements.txt"]

@@ -30,19 +30,6 @@ def format_template(template: dict[str, Any], fmt: Format) -> str:
     return json.dumps(template, indent=2) + "\n"
 
 
-# CloudFormation's limit on a template sent inline (TemplateBody); larger ones go through S3.
-TEMPLATE_BODY_LIMIT = 51_200
-
-
-def template_body(template: dict[str, Any]) -> str:
-    """The template as CloudFormation should receive it: compact JSON, same bytes for the same input."""
-    return json.dumps(template, separators=(",", ":"))
-
-
-def fits_template_body(template: dict[str, Any]) -> bool:
-    return len(template_body(template).encode("utf-8")) <= TEMPLATE_BODY_LIMIT
-
-
 def stack_manifest(stacks: list[StackTemplate], fmt: Format) -> dict[str, Any]:
     """What a reviewer or a script needs to deploy the files: order, names, parameters, inputs."""
     return {

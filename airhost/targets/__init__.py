@@ -29,10 +29,12 @@ class Unsupported(UsageError):
 
 def targets() -> dict[str, Target]:
     """Every target by name. Imported late: a command pays only for the target it uses."""
+    from airhost.targets.ec2 import EC2
     from airhost.targets.ecs import ECS
+    from airhost.targets.eks import EKS
     from airhost.targets.local import LOCAL
 
-    return {target.name: target for target in (LOCAL, ECS)}
+    return {target.name: target for target in (LOCAL, ECS, EKS, EC2)}
 
 
 def target_of(env: Environment) -> Target:

@@ -31,7 +31,7 @@ CAPABILITIES = {
     "up": "up/down", "render": "render", "plan": "plan", "deploy": "deploy", "destroy": "destroy",
     "status": "status", "logs": "logs", "run": "run", "scale": "scale", "dags": "dags push/list",
     "backup": "backup/restore", "upgrade": "upgrade", "cost": "cost", "diagram": "diagram",
-    "image": "image build/push",
+    "image": "image build/push", "shell": "shell",
 }
 
 
@@ -116,6 +116,10 @@ class Deployment(ABC):
         """A logged-in REST client when the API server answers from here, else None."""
         return None
 
+    def shell(self, component: str | None) -> list[str]:
+        """The command that opens an interactive shell where ``component`` runs."""
+        raise NotImplementedError
+
     def bundle(self) -> Destination:
         """Where ``dags push`` uploads the DAG bundle this environment's Airflow reads."""
         raise NotImplementedError
@@ -171,6 +175,9 @@ class Target:
     open: Callable[[Project | None, Environment], Deployment]  # cloud targets need no project
     layers: tuple[Layer, ...] = ()  # its stacks in deploy order (cloud targets)
     render: Callable[[Environment, str], list[StackTemplate]] | None = None
+    # file name → content written beside the templates (Helm values, manifests)
+    artifacts: Callable[[Environment], dict[str, str]] | None = None
     summary: Callable[[Environment], str] = lambda env: env.target
+    estimate: Callable[..., Any] | None = None  # (env, prices, assumptions) -> cost Estimate
     # capability → what to do instead, for the capabilities it lacks
     instead: dict[str, str] = field(default_factory=dict)

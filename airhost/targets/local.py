@@ -39,7 +39,9 @@ class LocalDeployment(Deployment):
                                       self.local.status()["components"]))
 
     def components(self) -> list[ComponentState]:
-        return [ComponentState(item["component"], item["state"], health=item.get("health"),
+        return [ComponentState(item["component"],
+                               "CRASH_LOOP" if item.get("crash_looping") else item["state"],
+                               health=item.get("health"),
                                restarts=item.get("restarts"), pid=item.get("pid"),
                                uptime_seconds=item.get("uptime_seconds"), where="process")
                 for item in self.local.status()["components"]]
@@ -106,5 +108,7 @@ LOCAL = Target(
                    "'airhost up' (take 'airhost backup ENV' first)",
         "cost": "it runs on this machine and costs nothing on AWS; name a cloud environment",
         "image": "it runs Airflow from a virtualenv, not an image; name a cloud environment",
+        "shell": "its processes run on this machine: use 'airhost run local -- ...' for Airflow's "
+                 "CLI, or .airhost/ENV/venv/bin/airflow with its settings",
     },
 )

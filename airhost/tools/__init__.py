@@ -1,1 +1,1 @@
-"""Seams to the external programs airhost drives, usable by local and cloud code alike."""
+"""Seams over the external tools airhost runs (one module each, with its own errors)."""

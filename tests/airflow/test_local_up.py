@@ -48,6 +48,25 @@ def test_up_runs_the_example_dag_and_keeps_data_across_down(project_folder):
     logs = airhost("logs", "--config", str(root), "local", "scheduler", "--lines", "20")
     assert logs.stdout.strip(), "the scheduler's log is readable through airhost logs"
 
+    # a one-off command runs with the environment's own settings, and its exit code is airhost's
+    ran = airhost("run", "local", "--config", str(root), "--", "airflow", "config", "get-value",
+                  "core", "executor", check=False)
+    assert ran.returncode == 0, ran.stderr
+    assert "LocalExecutor" in ran.stdout
+    failed = airhost("run", "local", "--config", str(root), "--", "bash", "-c",
+                     'echo "executor is $AIRFLOW__CORE__EXECUTOR"; exit 3', check=False)
+    assert failed.returncode == 3 and "executor is LocalExecutor" in failed.stdout
+
+    # a wrong password is said to be one, not taken for an unreachable API
+    real = secret.read_text()
+    secret.write_text("not-the-password")
+    try:
+        refused = airhost("dags", "list", "--config", str(root), check=False)
+    finally:
+        secret.write_text(real)
+    assert refused.returncode == 1
+    assert "refused the login (HTTP 401" in refused.stderr and "Traceback" not in refused.stderr
+
     again = airhost("up", "--config", str(root), "--output", "json")
     assert json.loads(again.stdout)["password"] is None  # not shown twice
     assert json.loads(again.stdout)["virtualenv_built"] is False

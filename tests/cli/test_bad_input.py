@@ -109,3 +109,15 @@ def test_debug_shows_the_traceback(run_cli, tmp_path):
     result = run_cli("--debug", "validate", "--config", str(tmp_path))
     assert result.exit_code == 2
     assert "Traceback" in result.stderr
+
+
+def test_a_requirements_file_that_does_not_exist_is_refused(run_cli, tmp_path):
+    (tmp_path / "airhost.yaml").write_text(
+        "project: shop\nairflow: {requirements: reqs/prod.txt}\nenvironments:\n  local: {target: local}\n")
+    result = run_cli("validate", "--config", str(tmp_path))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "airflow.requirements (line 2)" in result.stderr
+    assert "names reqs/prod.txt, which does not exist" in result.stderr
+    (tmp_path / "reqs").mkdir()
+    (tmp_path / "reqs" / "prod.txt").write_text("")
+    assert run_cli("validate", "--config", str(tmp_path)).exit_code == 0

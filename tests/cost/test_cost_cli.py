@@ -55,11 +55,11 @@ def test_a_target_without_an_estimate_says_so(run_cli, write_project):
     root = write_project("""
         project: analytics
         environments:
-          k8s: {target: eks, region: eu-west-1}
+          hosts: {target: ec2, region: eu-west-1}
     """)
-    result = run_cli("cost", "k8s", "--config", str(root))
+    result = run_cli("cost", "hosts", "--config", str(root))
     assert result.exit_code == 2
-    assert "target eks" in result.stderr and "Traceback" not in result.stderr
+    assert "target ec2" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_region_outside_the_table_says_which_are_known(run_cli, write_project):

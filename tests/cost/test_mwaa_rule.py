@@ -63,3 +63,23 @@ def test_schedulers_and_api_servers_beyond_two_are_billed(table):
 def test_micro_has_nothing_extra(table):
     lines = mwaa_lines(ecs_env(), table)
     assert set(lines) == {"MWAA environment mw1.micro", "MWAA meta-database storage"}
+
+
+def test_an_imported_environment_is_compared_with_the_mwaa_environment_it_ran_as(table):
+    # airhost's own sizing would pick mw1.micro for this one-task environment; the record says medium.
+    env = ecs_env(mwaa={"environment": "analytics-prod", "environment_class": "mw1.medium",
+                        "min_workers": 2, "max_workers": 10, "schedulers": 3,
+                        "min_webservers": 2, "max_webservers": 4})
+    data = estimate(env, table.region("us-east-1")).to_json()["mwaa"]
+    lines = {line["line"]: line for line in data["lines"]}
+    assert data["class"] == "mw1.medium"
+    assert (data["workers"], data["workers_at_max"]) == (2, 10)
+    # us-east-1, 730 h: medium $0.74/h; extra worker and scheduler $0.11/h; web server $0.055/h
+    assert lines["MWAA environment mw1.medium"]["monthly"] == pytest.approx(540.20, abs=0.01)
+    assert lines["MWAA additional workers"]["monthly"] == pytest.approx(80.30, abs=0.01)  # 1 beyond
+    assert lines["MWAA additional workers"]["monthly_at_max"] == pytest.approx(722.70, abs=0.01)  # 9
+    assert lines["MWAA additional schedulers"]["monthly"] == pytest.approx(80.30, abs=0.01)  # 3rd
+    assert lines["MWAA additional web servers"]["monthly"] == pytest.approx(0.0, abs=0.01)
+    assert lines["MWAA additional web servers"]["monthly_at_max"] == pytest.approx(80.30, abs=0.01)
+    storage = lines["MWAA meta-database storage"]["monthly"]
+    assert data["total_monthly"] >= 540.20 + 80.30 + 80.30 + storage

@@ -16,6 +16,7 @@ def prod(root: Path):
     return validate_project(data, {}, root=root, source="test").environment("prod")
 
 
+@pytest.mark.network
 def test_a_pinned_requirement_the_new_airflow_cannot_use_is_refused_with_the_reason(tmp_path):
     (tmp_path / "requirements.txt").write_text("pendulum==2.1.2  # an old pin\n")
     with pytest.raises(UsageError) as caught:
@@ -25,11 +26,28 @@ def test_a_pinned_requirement_the_new_airflow_cannot_use_is_refused_with_the_rea
     assert "pendulum" in message  # the resolver names the conflict
 
 
+@pytest.mark.network
 def test_compatible_or_empty_requirements_pass(tmp_path):
     (tmp_path / "requirements.txt").write_text("# nothing yet\n")
     check_compatibility(prod(tmp_path), tmp_path, "3.3.2")
     (tmp_path / "requirements.txt").write_text("pendulum>=3\n")
     check_compatibility(prod(tmp_path), tmp_path, "3.3.2")
+
+
+def test_an_index_out_of_reach_is_said_and_never_passes(tmp_path, monkeypatch):
+    (tmp_path / "requirements.txt").write_text("pendulum>=3\n")
+    # nothing cached, and every request goes to a proxy that is not there
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    with pytest.raises(UsageError) as caught:
+        check_compatibility(prod(tmp_path), tmp_path, "3.2.2")
+    message = str(caught.value)
+    assert "could not reach the package index" in message
+    assert "cannot be installed together" not in message
 
 
 def test_jump_rules():

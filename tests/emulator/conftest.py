@@ -14,6 +14,7 @@ import pytest
 
 from tests.emulator.moto_gaps import REGION, Emulator, start_emulator
 from tests.emulator import moto_scaling  # noqa: F401  (registers its models with moto)
+from tests.emulator import moto_ec2  # noqa: F401  (Systems Manager's view of EC2 instances)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -38,7 +38,10 @@ code, which talks to the server exactly as to AWS:
 * a failing stack never fails (moto applies or errors with HTTP 500): ``fail_next_execution`` makes
   the next change set of a stack end like AWS's — the resource's ``*_FAILED`` event with its reason,
   then ``ROLLBACK_COMPLETE`` (first create) or ``UPDATE_ROLLBACK_COMPLETE`` (update, the previous
-  template and outputs still in place).
+  template and outputs still in place);
+* S3 bucket policies are enforced without their conditions, so a TLS-only statement (``Deny`` when
+  ``aws:SecureTransport`` is ``false``) denies everything on the emulator's plain-HTTP endpoint:
+  such a statement is left out of the evaluation, as it never matches on AWS's HTTPS endpoints.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ from moto.rds import models as rds_models
 from moto.logs import responses as logs_responses
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.server import ThreadedMotoServer
+
+from tests.emulator.aws_quotas import enforce_quotas
 
 REGION = "eu-west-1"
 
@@ -218,6 +223,26 @@ def _patch_resource_deletion() -> None:
     cfn_parsing.ResourceMap.delete = delete
 
 
+def _patch_tls_only_bucket_policies() -> None:
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    tls_only = {"Bool": {"aws:SecureTransport": "false"}}
+
+    def get_permission(self, action, resource):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = json.loads(self.policy.decode())
+        statements = policy.get("Statement", [])
+        statements = [statements] if isinstance(statements, dict) else statements
+        policy["Statement"] = [st for st in statements if st.get("Condition") != tls_only]
+        if not policy["Statement"]:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
+
+
 def _patch_log_filter() -> None:
     original = logs_responses.LogsResponse.filter_log_events
 
@@ -291,11 +316,13 @@ def patch_moto(emulator: Emulator) -> None:
     _patch_all_protocol_rules()
     _patch_task_definition_updates()
     _patch_log_filter()
+    _patch_tls_only_bucket_policies()
     _patch_resource_deletion()
     for cache in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsing.get_name_type_map):
         cache.cache_clear()  # so moto sees EmulatedSecret and EmulatedResource
     _patch_stacks(emulator)
     _patch_containers(emulator)
+    enforce_quotas()  # where moto is more lenient than AWS, AWS's documented rule holds
 
 
 def _patch_stacks(emulator: Emulator) -> None:

@@ -72,7 +72,7 @@ def test_running_a_command_in_an_environment_not_deployed(shop, run_cli):
 def test_a_template_error_blocks_the_deploy_before_any_aws_call(shop):
     from airhost.render.lint import TemplateInvalid
     from airhost.deploy import deploy_environment
-from airhost.deploy.pipeline import render
+    from airhost.deploy.pipeline import render
     from airhost.progress import Progress
 
     project = shop.project()

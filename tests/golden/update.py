@@ -4,6 +4,9 @@ Regenerate after an intended change, then review the diff like any code change:
 
     python3 -m tests.golden.update
 
+EKS environments (``examples/eks``) also get ``values.json``: the Helm values with the render's
+placeholders for deploy-time facts.
+
 Each example environment gets a folder ``tests/golden/<example>/<environment>/`` with one
 ``<layer>.json`` per stack and ``stacks.json`` (order, parameters, inputs). airhost's version in the
 templates' stamp is written as ``VERSION`` so a release does not rewrite every file.
@@ -20,32 +23,37 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent
 EXAMPLES = ROOT / "examples"
-# Example folders with ECS environments (examples/quickstart is the local-only starter).
+# Example folders with cloud environments (examples/quickstart is the local-only starter).
 ECS_EXAMPLES = ("ecs",)
+EKS_EXAMPLES = ("eks",)
+CLOUD_EXAMPLES = ("ecs", "ec2")
+CLOUD_TARGETS = ("ecs", "ec2")
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from airhost.config import load_project  # noqa: E402
 from airhost.config.models import Environment  # noqa: E402
-from airhost.render.ecs import render_stacks  # noqa: E402
 from airhost.render.files import stack_manifest  # noqa: E402
 from airhost.render.stacks import StackTemplate  # noqa: E402
 
 
-def example_environments() -> dict[str, tuple[Environment, str]]:
-    """"<example>/<environment>" → (environment, config hash) for every ECS environment."""
+def example_environments(targets: tuple[str, ...] = CLOUD_TARGETS) -> dict[str, tuple[Environment, str]]:
+    """"<example>/<environment>" → (environment, config hash) for every cloud environment."""
     found = {}
-    for example in ECS_EXAMPLES:
+    for example in CLOUD_EXAMPLES:
         project = load_project(EXAMPLES / example)
         for name, env in project.environments.items():
-            if env.target == "ecs":
+            if env.target in targets:
                 found[f"{example}/{name}"] = (env, project.config_hash)
     return found
 
 
 def example_stacks() -> dict[str, list[StackTemplate]]:
-    return {key: render_stacks(env, config_hash) for key, (env, config_hash) in example_environments().items()}
+    from airhost.targets import target_of
+
+    return {key: target_of(env).render(env, config_hash)  # type: ignore[misc]
+            for key, (env, config_hash) in example_environments().items()}
 
 
 def normalized(template: dict[str, Any]) -> dict[str, Any]:
@@ -70,8 +78,32 @@ def golden_dockerfile(env: Environment, config_hash: str) -> str:
     return render_dockerfile(env, inputs, config_hash).replace(f"airhost {__version__}", "airhost VERSION")
 
 
+def eks_golden_files() -> dict[str, dict[str, Any]]:
+    """"eks/<environment>" → file name → content, for every EKS example environment."""
+    from airhost.render.eks import render_stacks as render_eks
+    from airhost.render.eks.values import placeholder_facts, render_values
+
+    found = {}
+    for example in EKS_EXAMPLES:
+        project = load_project(EXAMPLES / example)
+        for name, env in project.environments.items():
+            if env.target != "eks":
+                continue
+            files = golden_files(render_eks(env, project.config_hash))
+            files["values.json"] = render_values(env, placeholder_facts(env))
+            found[f"{example}/{name}"] = files
+    return found
+
+
 def main() -> None:
-    for example in ECS_EXAMPLES:
+    for example in EKS_EXAMPLES:
+        shutil.rmtree(GOLDEN / example, ignore_errors=True)
+    for key, files in eks_golden_files().items():
+        (GOLDEN / key).mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            (GOLDEN / key / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {(GOLDEN / key).relative_to(ROOT)}")
+    for example in CLOUD_EXAMPLES:
         shutil.rmtree(GOLDEN / example, ignore_errors=True)
     for key, stacks in example_stacks().items():
         folder = GOLDEN / key
@@ -79,7 +111,8 @@ def main() -> None:
         for name, content in golden_files(stacks).items():
             (folder / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
         env, config_hash = example_environments()[key]
-        (folder / "Dockerfile").write_text(golden_dockerfile(env, config_hash), encoding="utf-8")
+        if env.target == "ecs":  # only ECS builds the project's image
+            (folder / "Dockerfile").write_text(golden_dockerfile(env, config_hash), encoding="utf-8")
         print(f"wrote {folder.relative_to(ROOT)}")
 
 

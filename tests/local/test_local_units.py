@@ -96,18 +96,31 @@ def test_celery_adds_redis_and_a_worker(tmp_path):
     assert int(worker["priority"]) > int(parser["program:redis"]["priority"])
 
 
-def test_install_plan_pins_the_version_and_tracks_requirements(tmp_path):
+def test_install_plan_pins_the_version_and_tracks_requirements_and_constraints(tmp_path):
     (tmp_path / "requirements.txt").write_text("pendulum\n")
-    env = env_of({**BASE, "airflow": {"extras": ["slack"]}}, tmp_path)
-    first = python_env.install_plan(env, tmp_path)
+    (tmp_path / "constraints.txt").write_text("pyjwt==2.10.1\n")
+    env = env_of({**BASE, "airflow": {"extras": ["slack"], "constraints": "constraints.txt"}}, tmp_path)
+    said: list[str] = []
+    first = python_env.install_plan(env, tmp_path, said.append)
     assert first.requirement == "apache-airflow[postgres,slack]==3.3.2"
+    assert said == [f"constraints: the project's own file {tmp_path / 'constraints.txt'}"]
     (tmp_path / "requirements.txt").write_text("pendulum\nrequests\n")
-    assert python_env.install_plan(env, tmp_path).fingerprint != first.fingerprint
+    second = python_env.install_plan(env, tmp_path)
+    assert second.fingerprint != first.fingerprint
+    (tmp_path / "constraints.txt").write_text("pyjwt==2.9.0\n")
+    assert python_env.install_plan(env, tmp_path).fingerprint != second.fingerprint  # rebuilds
 
 
 def test_missing_requirements_file_is_a_config_error(tmp_path):
     env = env_of(BASE, tmp_path)
     with pytest.raises(ConfigError, match="requirements.txt, which does not exist"):
+        python_env.install_plan(env, tmp_path)
+
+
+def test_missing_constraints_file_is_a_config_error(tmp_path):
+    (tmp_path / "requirements.txt").write_text("")
+    env = env_of({**BASE, "airflow": {"constraints": "pins.txt"}}, tmp_path)
+    with pytest.raises(ConfigError, match="airflow.constraints names .*pins.txt, which does not exist"):
         python_env.install_plan(env, tmp_path)
 
 
@@ -176,3 +189,43 @@ def test_every_port_an_environment_needs_is_distinct_even_on_airflow_default_log
     env_text = environment_file(local.env, "triggerer", local_site(local.env, local.paths, local.secrets, ports),
                                 local.secrets)
     assert f"AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT={ports['trigger_logs']}" in env_text
+
+
+def test_a_health_endpoint_that_answers_while_sign_in_fails_is_reported(tmp_path):
+    import http.server
+    import threading
+
+    from airhost.local import failures
+
+    class Broken(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the standard library's name
+            self.send_response(500)
+            self.end_headers()
+            self.wfile.write(b"Internal Server Error")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ticks = iter(range(100))
+        problem = failures.login_problem(f"http://127.0.0.1:{server.server_port}", "admin", "pw",
+                                         sleep=lambda _: None, clock=lambda: next(ticks) * 5.0)
+    finally:
+        server.shutdown()
+    assert "failed the login with HTTP 500" in problem
+    log = tmp_path / "api-server.log"
+    log.write_text("starting\nTypeError: Issuer (iss) must be a string.\n")
+    message = str(failures.login_error(problem, log, "local"))
+    assert "signing in fails (Airflow's API at" in message and "HTTP 500" in message
+    assert "Issuer (iss) must be a string." in message and "airhost up local" in message
+
+
+def test_crash_looping_is_told_from_a_component_that_recovered():
+    from airhost.local.failures import is_crash_looping
+
+    assert is_crash_looping("BACKOFF", 1, None) and is_crash_looping("FATAL", 0, None)
+    assert is_crash_looping("RUNNING", 2, 30.0)  # a slow start between exits shows as RUNNING
+    assert not is_crash_looping("RUNNING", 2, 3600.0)  # restarted long ago, stable since
+    assert not is_crash_looping("RUNNING", 1, 30.0)

@@ -9,14 +9,14 @@ from tests.golden.update import example_environments, example_stacks
 
 @pytest.fixture(scope="session")
 def examples():
-    """"ecs/<environment>" → its stacks in deploy order."""
-    return example_stacks()
+    """"ecs/<environment>" → its stacks in deploy order (tests/ec2 has the EC2 examples')."""
+    return {key: stacks for key, stacks in example_stacks().items() if key.startswith("ecs/")}
 
 
 @pytest.fixture(scope="session")
 def environments():
     """"ecs/<environment>" → (Environment, config hash)."""
-    return example_environments()
+    return example_environments(targets=("ecs",))
 
 
 def stack(stacks, layer):

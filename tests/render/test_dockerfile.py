@@ -8,7 +8,7 @@ from airhost.config.loader import validate_project
 from airhost.render.dockerfile import image_inputs, render_dockerfile
 from tests.golden.update import GOLDEN, example_environments, golden_dockerfile
 
-EXAMPLES = example_environments()
+EXAMPLES = example_environments(targets=("ecs",))
 
 
 @pytest.mark.parametrize("key", sorted(EXAMPLES))
@@ -53,3 +53,16 @@ def test_a_celery_image_gets_the_sqs_transport_and_the_statsd_client_without_any
     local = env_of({})
     assert "datadog" not in render_dockerfile(local, image_inputs(local, has_requirements=True,
                                                                   has_plugins=False), "h")
+
+
+def test_the_install_is_held_to_the_staged_constraints_and_the_official_image_is_left_alone():
+    env = env_of({"airflow": {"version": "3.0.6", "extras": ["slack"]}})
+    inputs = image_inputs(env, has_requirements=True, has_plugins=False, has_constraints=True)
+    lines = render_dockerfile(env, inputs, "h").splitlines()
+    assert "COPY --chown=airflow:0 constraints.txt /tmp/constraints.txt" in lines
+    install = next(line for line in lines if line.startswith("RUN "))
+    assert ('"apache-airflow[slack]==3.0.6", "--constraint", "/tmp/constraints.txt", '
+            '"--requirement", "/tmp/requirements.txt"') in install
+    bare = env_of({})
+    assert "constraints" not in render_dockerfile(bare, image_inputs(
+        bare, has_requirements=False, has_plugins=False, has_constraints=False), "h")

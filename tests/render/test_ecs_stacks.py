@@ -286,12 +286,3 @@ def test_settings_ecs_cannot_run_are_refused_with_the_fix(environment, fix):
     with pytest.raises(ConfigError) as error:
         render(**environment)
     assert fix in str(error.value)
-
-
-def test_every_example_template_can_be_sent_inline_to_cloudformation(examples):
-    from airhost.render.files import TEMPLATE_BODY_LIMIT, fits_template_body, template_body
-
-    for key, stacks in examples.items():
-        for s in stacks:
-            size = len(template_body(s.template))
-            assert fits_template_body(s.template), f"{key} {s.layer}: {size} > {TEMPLATE_BODY_LIMIT} bytes"

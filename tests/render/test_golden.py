@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.golden.update import GOLDEN, golden_files
+from tests.golden.update import ECS_EXAMPLES, GOLDEN, golden_files
 
 REGENERATE = "if the change is intended, run 'python3 -m tests.golden.update' and review the diff"
 
@@ -39,7 +39,8 @@ def test_each_example_matches_its_golden_templates(examples):
 
 def test_no_golden_file_is_left_from_a_removed_environment_or_stack(examples):
     expected = {f"{key}/{name}" for key, stacks in examples.items() for name in golden_files(stacks)}
-    on_disk = {str(path.relative_to(GOLDEN)) for path in GOLDEN.glob("*/*/*.json")}
+    on_disk = {str(path.relative_to(GOLDEN)) for example in ECS_EXAMPLES
+               for path in (GOLDEN / example).glob("*/*.json")}
     assert on_disk == expected, REGENERATE
 
 

@@ -19,6 +19,10 @@ LITERAL_SECRET = [
 ]
 
 
+# Keys whose value names where a secret is kept (a Kubernetes secret's name), never the secret.
+REFERENCE_KEYS = ("SecretName", "secretName")
+
+
 def _is_reference(value) -> bool:
     text = value if isinstance(value, str) else str(value)
     return (not isinstance(value, str)) or text.startswith(("arn:", "{{resolve:")) or text == ""
@@ -33,7 +37,8 @@ def scan(node, path="") -> list[str]:
             if isinstance(node["Value"], str) and not _is_reference(node["Value"]):
                 found.append(f"{path}: environment variable {node['Name']} holds a literal value")
         for key, value in node.items():
-            if (SECRET_NAME.search(key) and key not in NOT_VALUES and isinstance(value, str)
+            if (SECRET_NAME.search(key) and key not in NOT_VALUES and not key.endswith(REFERENCE_KEYS)
+                    and isinstance(value, str)
                     and not _is_reference(value)):
                 found.append(f"{path}/{key}: literal value")
             found += scan(value, f"{path}/{key}")

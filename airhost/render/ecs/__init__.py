@@ -7,11 +7,11 @@ stacks before it, and its ``parameters`` (known at render time) as given. No exp
 always change. Every template is stamped in ``Metadata.airhost`` (version, config hash, project,
 environment, layer) and every resource says what it is for in ``Metadata.Description``.
 
-Size: send templates compact (``airhost.render.files.template_body``: no spaces, ~6% smaller than
-``json.dumps`` defaults). The airflow stack of a split topology with Celery queues is the largest
-(~46 KB compact for the biggest example) and grows ~5 KB per extra worker queue: above
-CloudFormation's 51,200-byte ``TemplateBody`` limit, upload it to S3 and pass ``TemplateURL``
-(limit 1 MB); ``template_body`` says which (``fits_template_body``).
+Size: templates are sent compact (no spaces, ~6% smaller than ``json.dumps`` defaults). The
+airflow stack of a split topology with Celery queues is the largest (~46 KB compact for the
+biggest example) and grows ~5 KB per extra worker queue: above CloudFormation's 51,200-byte
+``TemplateBody`` limit ``airhost.aws.templates`` uploads it to S3 and passes ``TemplateURL``
+(limit 1,000,000 bytes).
 
 Deploy order and names (``{project}-{env}-{layer}``)::
 

@@ -91,8 +91,10 @@ def put_metrics_statement(env: Environment) -> Json:
                  StringEquals={"cloudwatch:namespace": namespace(env)})
 
 
-def backlog_queries(env: Environment, queue: str, statistic: str, period: int) -> list[Json]:
-    """Alarm metric queries: queued + running task instances of ``queue``, per scheduler."""
+def backlog_queries(env: Environment, queue: str, statistic: str, period: int,
+                    schedulers: int | None = None) -> list[Json]:
+    """Alarm metric queries: queued + running task instances of ``queue``, per scheduler
+    (``schedulers``: how many report the same counts; the ECS setting unless given)."""
     def metric(id_: str, name: str) -> Json:
         return {"Id": id_, "ReturnData": False, "MetricStat": {
             "Metric": {"Namespace": namespace(env), "MetricName": name,
@@ -100,7 +102,7 @@ def backlog_queries(env: Environment, queue: str, statistic: str, period: int) -
             "Period": period, "Stat": statistic}}
 
     queued, running = metric_names()
-    schedulers = env.ecs.schedulers
+    schedulers = env.ecs.schedulers if schedulers is None else schedulers
     expression = "FILL(queued, 0) + FILL(running, 0)"
     if schedulers > 1:
         expression = f"({expression}) / {schedulers}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from airhost.config.loader import Project
 from airhost.config.models import Environment
+from airhost.cost import estimate
 from airhost.render.ecs import render_stacks
 from airhost.targets.base import Target
 from airhost.targets.ecs.deployment import EcsDeployment
@@ -33,6 +34,10 @@ ECS = Target(
     layers=EcsDeployment.layers,
     render=render_stacks,
     summary=_summary,
+    estimate=estimate,
     instead={"up": "'airhost up' runs a local environment; deploy this one with "
-                   "'airhost deploy ENV'"},
+                   "'airhost deploy ENV'",
+             "shell": "a shell in an ECS task is not built in yet: 'airhost run ENV -- bash -c ...' "
+                      "runs a one-off command, and with ecs.exec: true 'aws ecs execute-command' "
+                      "opens a shell in a running task"},
 )

@@ -1,0 +1,92 @@
+"""The EKS target: the official Airflow Helm chart on EKS Auto Mode or a managed node group.
+
+What it does today: render (the network, data and compute stacks, the chart's values and, with a
+local chart named by ``AIRHOST_HELM_CHART``, every manifest Helm renders from them), diagram and
+cost. Deploying and operating an EKS environment is not available yet; every such command says so
+through the seam's one error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from airhost.config.loader import Project
+from airhost.cost import Assumptions, Estimate, RegionPrices, estimate
+from airhost.cost.eks import eks_compute_lines
+from airhost.config.models import Environment
+from airhost.render.eks import LAYERS, render_stacks
+from airhost.render.eks.access import ingress_class
+from airhost.render.eks.names import RELEASE
+from airhost.render.eks.values import placeholder_facts, render_values
+from airhost.errors import UsageError
+from airhost.targets.base import Deployment, Target
+from airhost.tools.helm import local_chart, render_chart
+
+__all__ = ["EKS", "eks_artifacts", "eks_manifests"]
+
+# Kinds that live outside any namespace.
+CLUSTER_SCOPED = {"ClusterRole", "ClusterRoleBinding", "IngressClass", "PriorityClass", "Namespace"}
+NOT_YET = ("deploying and operating EKS environments is not available yet: 'airhost render "
+           "ENV' writes the templates, the Helm values and (with AIRHOST_HELM_CHART) the manifests "
+           "to review")
+
+
+def _open(project: Project | None, env: Environment) -> Deployment:
+    raise UsageError(f"environment '{env.name}' (target eks) cannot be opened as a deployment",
+                      hint=NOT_YET)
+
+
+def _summary(env: Environment) -> str:
+    compute = "Auto Mode" if env.eks.compute == "auto" else "node group"
+    where = f"cluster {env.eks.cluster}" if env.eks.cluster else compute
+    return (f"EKS {where}, {env.airflow.executor} executor, chart {env.eks.chart_version}, "
+            f"access {env.access.mode}, {env.region}")
+
+
+def _estimate(env: Environment, prices: RegionPrices,
+              assumptions: Assumptions | None = None) -> Estimate:
+    """The month's estimate, counted in the EKS stacks, with the cluster's own compute lines."""
+    return estimate(env, prices, assumptions, compute_lines=eks_compute_lines,
+                    stacks=render_stacks(env, "cost-estimate"))
+
+
+def eks_manifests(env: Environment, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chart's objects for ``values`` (the local chart's), plus airhost's own beside it."""
+    chart = local_chart()
+    objects = []
+    if chart is not None:
+        objects = render_chart(chart, values, release=RELEASE, namespace=env.eks.namespace,
+                               version=env.eks.chart_version)
+    for obj in objects:
+        # What `helm install --namespace` does to objects whose template names no namespace.
+        if obj.get("kind") not in CLUSTER_SCOPED:
+            obj.setdefault("metadata", {}).setdefault("namespace", env.eks.namespace)
+    extra = ingress_class(env)
+    return objects + ([extra] if extra else [])
+
+
+def eks_artifacts(env: Environment) -> dict[str, str]:
+    """File name → content beside the templates: the values and, with a local chart, manifests."""
+    values = render_values(env, placeholder_facts(env))
+    files = {"values.yaml": yaml.safe_dump(values, sort_keys=True)}
+    if local_chart() is not None or ingress_class(env):
+        files["manifests.yaml"] = yaml.safe_dump_all(eks_manifests(env, values), sort_keys=True)
+    return files
+
+
+EKS = Target(
+    name="eks",
+    title="EKS",
+    capabilities=frozenset({"render", "diagram", "cost"}),
+    open=_open,
+    layers=LAYERS,
+    render=render_stacks,
+    artifacts=eks_artifacts,
+    estimate=_estimate,
+    summary=_summary,
+    instead={capability: NOT_YET for capability in (
+        "plan", "deploy", "destroy", "status", "logs", "run", "scale", "dags", "backup",
+        "upgrade", "image", "shell")} | {"up": "'airhost up' runs a local environment; " + NOT_YET},
+)

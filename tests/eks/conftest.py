@@ -1,0 +1,68 @@
+"""Fixtures for the EKS examples: environments, stacks, Helm values, and the manifests real Helm
+renders from them with the official chart's unmodified offline copy (../shared/charts/).
+
+Helm refuses a chart whose declared dependency is missing (the copy has no bundled PostgreSQL
+subchart, which airhost never enables), so the chart is copied to a scratch folder with a stub
+``charts/postgresql`` and named through ``AIRHOST_HELM_CHART``, the setting users set too.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from airhost.config import load_project
+from airhost.render.eks import render_stacks
+from airhost.render.eks.values import placeholder_facts, render_values
+
+REPO = Path(__file__).resolve().parents[2]
+CHART = REPO.parent / "shared" / "charts" / "airflow-1.21.0"
+EXAMPLE = REPO / "examples" / "eks"
+
+
+def eks_environments():
+    project = load_project(EXAMPLE)
+    return {name: (env, project.config_hash) for name, env in project.environments.items()
+            if env.target == "eks"}
+
+
+@pytest.fixture(scope="session")
+def environments():
+    return eks_environments()
+
+
+@pytest.fixture(scope="session")
+def stacks(environments):
+    return {name: render_stacks(env, config_hash) for name, (env, config_hash) in environments.items()}
+
+
+@pytest.fixture(scope="session")
+def values(environments):
+    return {name: render_values(env, placeholder_facts(env)) for name, (env, _) in environments.items()}
+
+
+@pytest.fixture(scope="session")
+def chart(tmp_path_factory):
+    if not (CHART / "Chart.yaml").exists():
+        pytest.fail(f"the offline chart copy is missing at {CHART}", pytrace=False)
+    scratch = tmp_path_factory.mktemp("chart") / "airflow"
+    shutil.copytree(CHART, scratch)
+    stub = scratch / "charts" / "postgresql"
+    stub.mkdir(parents=True, exist_ok=True)
+    (stub / "Chart.yaml").write_text("apiVersion: v2\nname: postgresql\nversion: 13.2.24\n",
+                                     encoding="utf-8")
+    return scratch
+
+
+@pytest.fixture(scope="session")
+def manifests(environments, values, chart):
+    from airhost.targets.eks import eks_manifests
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AIRHOST_HELM_CHART", str(chart))
+    try:
+        return {name: eks_manifests(env, values[name]) for name, (env, _) in environments.items()}
+    finally:
+        patch.undo()
