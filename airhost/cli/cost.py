@@ -15,6 +15,7 @@ from airhost.cost import (
     Assumptions, PriceTable, RegionPrices, load_price_table, region_from_reference,
 )
 from airhost.cost.compute import candidate_types
+from airhost.cost.options import egress_options
 from airhost.errors import AirhostError
 from airhost.targets import require
 
@@ -74,9 +75,21 @@ def _print_table(data: dict) -> None:
                else f"costs {_money(-savings)} a month more")
     stdout.print(f"\nAgainst Amazon MWAA {mwaa['class']} of equal capacity, this environment {verdict}; "
                  f"parked, it costs {_money(data['parked_monthly'])}.", emoji=False)
+    if data.get("scheduled_monthly") is not None:
+        stdout.print(f"On its schedule (awake hours running, the rest parked): "
+                     f"{_money(data['scheduled_monthly'])} a month, against {_money(data['total_monthly'])} "
+                     f"always on and {_money(mwaa['total_monthly'])} for MWAA.", emoji=False)
     if data["total_monthly_at_max"] != data["total_monthly"]:
         stdout.print(f"Every worker at its max all month: {_money(data['total_monthly_at_max'])} "
                      f"(MWAA {_money(mwaa['total_monthly_at_max'])}).", emoji=False)
+    options = data.get("egress_options", [])
+    if options:
+        stdout.print("\nCheaper options (network.egress), the same environment otherwise:", emoji=False)
+        for option in options:
+            mark = " (this one)" if option["current"] else ""
+            stdout.print(f"  {option['egress']}{mark}: {_money(option['monthly'])} a month "
+                         f"({option['difference']:+.2f}), parked {_money(option['parked'])} "
+                         f"({option['parked_difference']:+.2f}) — {option['changes']}", emoji=False)
     refreshed = " (refreshed from the AWS Price List API)" if data["prices_refreshed"] else ""
     stdout.print(f"Prices: {data['region']}, dated {data['prices_date']}{refreshed}; on-demand list "
                  "prices, assumed volumes as shown. Sources, notes and assumptions: --output json.",
@@ -101,7 +114,10 @@ def cost(environment: str, config_path: Path, output: str, refresh_prices: bool)
     assert target.estimate is not None
     table = load_price_table()
     prices = refreshed_prices(env, table) if refresh_prices else table.region(env.region or "")
-    emit(target.estimate(env, prices, Assumptions()).to_json(), output, _print_table)
+    data = target.estimate(env, prices, Assumptions()).to_json()
+    data["egress_options"] = [option.to_json() for option in
+                              egress_options(env, prices, Assumptions(), target.estimate)]
+    emit(data, output, _print_table)
 
 
 COMMANDS = [cost]

@@ -161,6 +161,6 @@ def ec2_rules(env: Environment) -> None:
     if env.dags.source == "image":
         raise ValueError("dags.source image has no image on EC2: use dags.source bundle (the S3 "
                          "bundle every node reads)")
-    if env.network.nat == "none" and not env.network.vpc_id and env.dags.source == "git":
+    if env.network.egress == "endpoints" and not env.network.vpc_id and env.dags.source == "git":
         raise ValueError("dags.source git needs the internet to reach the repository: set "
-                         "network.nat: gateway")
+                         "network.egress: nat-instance")

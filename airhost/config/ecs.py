@@ -124,11 +124,11 @@ def _celery_rules(env: Environment) -> None:
             f"{env.airflow.version}): worker groups scale on the per-queue ti.queued and "
             "ti.running gauges Airflow emits since 3.2"
         )
-    if env.network.nat == "none" and not env.network.vpc_id:
+    if env.network.egress == "endpoints" and not env.network.vpc_id:
         raise ValueError(
-            "executor celery on ECS with network.nat none: the CloudWatch agent that carries "
+            "executor celery on ECS with network.egress endpoints: the CloudWatch agent that carries "
             "the queue metrics comes from the public ECR gallery, which needs a way out; "
-            "use network.nat gateway (or an existing VPC with its own egress)"
+            "use network.egress nat-instance or nat-gateway (or an existing VPC with its own egress)"
         )
 
 def _network_rules(env: Environment) -> None:
@@ -153,17 +153,17 @@ def _network_rules(env: Environment) -> None:
             "access.mode tailscale serves one API server (one Tailscale node per name): "
             "set ecs.api_servers: 1, or use access.mode alb to balance several"
         )
-    if network.vpc_id or network.nat != "none":
+    if network.vpc_id or network.egress != "endpoints":
         return
     if env.ecs.image == "official":
         raise ValueError(
-            "network.nat none leaves no way to Docker Hub, where the official image lives: set "
-            "ecs.image: ecr (airhost pushes the image to the project's ECR repository) or nat: gateway"
+            "network.egress endpoints leaves no way to Docker Hub, where the official image lives: set "
+            "ecs.image: ecr (airhost pushes the image to the project's ECR repository) or egress: nat-instance"
         )
     if access.mode == "tailscale":
         raise ValueError(
             "access.mode tailscale needs the internet to reach Tailscale's servers: "
-            "set network.nat: gateway"
+            "set network.egress: nat-instance (or nat-gateway)"
         )
     if env.dags.source == "git":
-        raise ValueError("dags.source git needs the internet to reach the repository: set network.nat: gateway")
+        raise ValueError("dags.source git needs the internet to reach the repository: set network.egress: nat-instance (or nat-gateway)")

@@ -224,7 +224,7 @@ def eks_rules(env: Environment) -> None:
         raise ValueError(
             "eks.replicas.worker sets Celery workers, but the executor is "
             f"{executor}: leave it out (KubernetesExecutor starts a pod per task)")
-    if env.network.nat == "none" and not env.network.vpc_id:
+    if env.network.egress == "endpoints" and not env.network.vpc_id:
         raise ValueError(
-            "network.nat none on EKS leaves nodes no way to pull the chart's images (StatsD, "
-            "PgBouncer) from public registries: use network.nat: gateway")
+            "network.egress endpoints on EKS leaves nodes no way to pull the chart's images (StatsD, "
+            "PgBouncer) from public registries: use network.egress: nat-instance or nat-gateway")

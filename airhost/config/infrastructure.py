@@ -84,12 +84,34 @@ class NetworkSettings(StrictModel):
     """A new VPC (default) or the ids of an existing one."""
 
     cidr: str = Field("10.42.0.0/16", description="CIDR of a new VPC")
-    nat: Literal["gateway", "none"] = Field(
-        "gateway", description="gateway (a NAT gateway) or none (VPC endpoints only)"
+    egress: Literal["nat-instance", "nat-gateway", "endpoints"] = Field(
+        "nat-instance",
+        description="how the private subnets reach out: nat-instance (a small Graviton NAT instance), "
+                    "nat-gateway (a managed NAT gateway) or endpoints (VPC endpoints only, no internet)",
+    )
+    nat_instance_type: str = Field(
+        "t4g.nano", pattern=r"^[a-z][a-z0-9]*g[a-z]*\.(nano|micro|small|medium|large|xlarge)$",
+        description="the NAT instance's type (egress: nat-instance): a Graviton (arm64) type",
     )
     vpc_id: str | None = Field(None, description="use this existing VPC instead of creating one")
     private_subnet_ids: list[str] = Field(default_factory=list)
     public_subnet_ids: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _former_nat(cls, data: object) -> object:
+        """``nat: gateway | none`` was the earlier spelling of ``egress``: still read, never both."""
+        if not isinstance(data, dict) or "nat" not in data:
+            return data
+        spelling = {"gateway": "nat-gateway", "none": "endpoints"}
+        nat = data["nat"]
+        if nat not in spelling:
+            raise ValueError(f"network.nat '{nat}' is not a choice: it is now spelled network.egress "
+                             "— use egress: nat-instance, nat-gateway or endpoints")
+        if "egress" in data and data["egress"] != spelling[nat]:
+            raise ValueError(f"network.nat {nat} and network.egress {data['egress']} disagree: nat is "
+                             f"the earlier spelling of egress — keep egress only")
+        return {**{k: v for k, v in data.items() if k != "nat"}, "egress": spelling[nat]}
 
     @field_validator("cidr")
     @classmethod

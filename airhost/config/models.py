@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
+from airhost.config.schedule import ScheduleSettings
 from airhost.config.base import (  # noqa: F401 - re-exported: the model's public names
     ARN_PATTERN, CLOUD_TARGETS, NAME_PATTERN, REGION_PATTERN, RESERVED_AIRFLOW_SETTINGS, Executor,
     Scalar, StrictModel, Target, _check_cidr, _check_name)
@@ -58,6 +59,7 @@ class Environment(StrictModel):
     celery: CelerySettings = Field(default_factory=CelerySettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
     logs: LogsSettings = Field(default_factory=LogsSettings)
+    schedule: ScheduleSettings | None = Field(None, description="awake hours; parked the rest")
     mwaa: MwaaSource | None = Field(None, description="the Amazon MWAA environment this was imported from")
 
     @model_validator(mode="before")

@@ -68,6 +68,7 @@ class Estimate:
     mwaa: MwaaEstimate
     assumptions: Assumptions
     notes: list[str] = field(default_factory=list)
+    awake_share: float | None = None  # the schedule's awake hours of the week's 168
 
     @property
     def total(self) -> float:
@@ -76,6 +77,13 @@ class Estimate:
     @property
     def parked(self) -> float:
         return sum(line.parked for line in self.lines)
+
+    @property
+    def scheduled(self) -> float | None:
+        """A month on ``schedule``: the running figure while awake, the parked one otherwise."""
+        if self.awake_share is None:
+            return None
+        return self.parked + (self.total - self.parked) * self.awake_share
 
     @property
     def total_at_max(self) -> float:
@@ -107,6 +115,7 @@ class Estimate:
                        "monthly_at_max": money(line.monthly_at_max)} for line in self.lines],
             "total_monthly": money(self.total),
             "parked_monthly": money(self.parked),
+            "scheduled_monthly": None if self.scheduled is None else money(self.scheduled),
             "total_monthly_at_max": money(self.total_at_max),
             "mwaa": {
                 "class": self.mwaa.environment_class,
@@ -142,7 +151,9 @@ def estimate(env: Environment, prices: RegionPrices,
     lines.extend(_network(env, prices, assumed, facts))
     lines.extend(_services(env, prices, assumed, facts))
     mwaa = estimate_mwaa(env, prices, assumed.database_gb)
-    return Estimate(env.name, prices, lines, mwaa, assumed, notes=_notes(env, prices, facts))
+    share = env.schedule.awake_hours_per_week() / 168 if env.schedule else None
+    return Estimate(env.name, prices, lines, mwaa, assumed, notes=_notes(env, prices, facts),
+                    awake_share=share)
 
 
 def _database(env: Environment, prices: RegionPrices, assumed: Assumptions) -> Line:
@@ -174,9 +185,19 @@ def _network(env: Environment, prices: RegionPrices, assumed: Assumptions, facts
     if facts.nat_gateways:
         standing = facts.nat_gateways * prices.get("nat_gateway", "hour") * hours + facts.nat_addresses * ipv4
         data = assumed.network_gb * prices.get("nat_gateway", "gb_processed")
+        # parked, the gateway and its address are removed (the network stack's Egress parameter)
         lines.append(Line("NAT gateway", f"{facts.nat_gateways} gateway, {facts.nat_addresses} public IPv4, "
-                                         f"{assumed.network_gb:g} GB processed (assumed)",
-                          standing + data, standing, standing + data))
+                                         f"{assumed.network_gb:g} GB processed (assumed); removed while parked",
+                          standing + data, 0.0, standing + data))
+    if facts.nat_instance_type:
+        kind = facts.nat_instance_type
+        instance = prices.get("ec2", "instance_hour", kind) * hours
+        disk = facts.nat_instance_root_gib * prices.get("ec2", "ebs_gp3_gb_month")
+        # no per-GB processing charge: only AWS's usual data transfer, as for any instance
+        standing = instance + ipv4 + disk
+        lines.append(Line("NAT instance", f"1 × {kind} on demand, 1 public IPv4 while it runs, "
+                          f"{facts.nat_instance_root_gib} GB gp3; none of it while parked",
+                          standing, 0.0, standing))
     if facts.interface_endpoints:
         standing = facts.interface_endpoints * prices.get("vpc_endpoint", "hour_per_az") * hours
         data = assumed.network_gb * prices.get("vpc_endpoint", "gb_processed")

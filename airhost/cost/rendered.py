@@ -29,6 +29,8 @@ class Rendered:
     queues: int
     instance_root_gib: int
     new_vpc: bool
+    nat_instance_type: str | None = None  # the NAT instance's launch template (egress nat-instance)
+    nat_instance_root_gib: int = 0
 
 
 def _subnet_count(value: object) -> int:
@@ -38,8 +40,11 @@ def _subnet_count(value: object) -> int:
 def rendered_facts(env: Environment, stacks: list[StackTemplate] | None = None) -> Rendered:
     """Counted in ``stacks`` (the environment's target's), or in its ECS stacks when not given."""
     resources: list[dict] = []
+    network: dict[str, dict] = {}  # the network stack's resources by name (the NAT instance's)
     for stack in stacks if stacks is not None else render_stacks(env, CONFIG_HASH):
         resources.extend(stack.template.get("Resources", {}).values())
+        if stack.layer == "network":
+            network = dict(stack.template.get("Resources", {}))
 
     def of(kind: str) -> list[dict]:
         return [r for r in resources if r.get("Type") == kind]
@@ -53,6 +58,12 @@ def rendered_facts(env: Environment, stacks: list[StackTemplate] | None = None) 
     for provider in of("AWS::ECS::CapacityProvider"):
         template = provider["Properties"].get("ManagedInstancesProvider", {}).get("InstanceLaunchTemplate", {})
         root_gib = int(template.get("StorageConfiguration", {}).get("StorageSizeGiB", 0))
+    nat_type, nat_root = None, 0
+    for group in (r for r in network.values() if r.get("Type") == "AWS::AutoScaling::AutoScalingGroup"):
+        template_id = group["Properties"]["LaunchTemplate"]["LaunchTemplateId"]
+        data = next(r for name, r in network.items() if template_id == {"Ref": name})["Properties"]
+        nat_type = data["LaunchTemplateData"]["InstanceType"]
+        nat_root = sum(int(m["Ebs"]["VolumeSize"]) for m in data["LaunchTemplateData"]["BlockDeviceMappings"])
     return Rendered(
         nat_gateways=len(of("AWS::EC2::NatGateway")),
         nat_addresses=len(of("AWS::EC2::EIP")),
@@ -64,4 +75,6 @@ def rendered_facts(env: Environment, stacks: list[StackTemplate] | None = None) 
         queues=len(of("AWS::SQS::Queue")),
         instance_root_gib=root_gib,
         new_vpc=bool(of("AWS::EC2::VPC")),
+        nat_instance_type=nat_type,
+        nat_instance_root_gib=nat_root,
     )

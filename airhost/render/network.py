@@ -1,13 +1,13 @@
 """The network stack: a VPC in two AZs (or an existing one) and the security groups between layers.
 
 A new VPC has two private subnets (tasks, database) and, when something needs them, two public ones
-(the NAT gateway, the load balancer). Egress goes through one NAT gateway, or, with ``nat: none``,
-through VPC endpoints only. The database's security group admits PostgreSQL from Airflow's tasks
+(the NAT, the load balancer). Egress goes through a NAT instance or a NAT gateway
+(``airhost.render.egress``), or, with ``egress: endpoints``, through VPC endpoints only. The database's security group admits PostgreSQL from Airflow's tasks
 (and an optional admin group) and nothing else; nothing admits the internet unless access is ``alb``.
 
 The stack is the same for every cloud target; what differs comes from the target as
 ``NetworkNeeds``: the AWS services its compute must reach through interface endpoints when there
-is no NAT gateway (ECS Managed Instances need the ECS agent's endpoints, EKS nodes the cluster's).
+is no NAT (ECS Managed Instances need the ECS agent's endpoints, EKS nodes the cluster's).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from airhost.config.models import Environment
 from airhost.render.common import Json, Template, get_att, join, prefix, ref, sub, tags
+from airhost.render.egress import egress_parameter, nat_gateway, nat_instance
 from airhost.render.stacks import StackTemplate
 
 API_PORT = 8080
@@ -45,7 +46,7 @@ BASE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm")
 class NetworkNeeds:
     """What the target's compute needs of the network stack."""
 
-    endpoints: tuple[str, ...] = ()  # interface endpoints beyond BASE_ENDPOINTS (nat: none)
+    endpoints: tuple[str, ...] = ()  # interface endpoints beyond BASE_ENDPOINTS (egress: endpoints)
 
 
 def interface_endpoints(env: Environment, needs: NetworkNeeds) -> list[str]:
@@ -57,7 +58,12 @@ def interface_endpoints(env: Environment, needs: NetworkNeeds) -> list[str]:
 
 
 def needs_public_subnets(env: Environment) -> bool:
-    return env.network.nat == "gateway" or env.access.mode == "alb"
+    return env.network.egress != "endpoints" or env.access.mode == "alb"
+
+
+def parks_egress(env: Environment) -> bool:
+    """Whether the network stack has hourly egress to park (a new VPC with a NAT)."""
+    return not env.network.vpc_id and env.network.egress != "endpoints"
 
 
 def render_network(env: Environment, config_hash: str,
@@ -69,7 +75,15 @@ def render_network(env: Environment, config_hash: str,
     else:
         vpc, vpc_cidr = _new_vpc(template, env)
     _security_groups(template, env, vpc)
-    if not env.network.vpc_id and env.network.nat == "none":
+    if parks_egress(env):
+        egress_parameter(template)
+    if not env.network.vpc_id:
+        # Free, and it keeps ECR's image layers, logs and DAG bundles off the NAT.
+        template.add("S3Endpoint", "AWS::EC2::VPCEndpoint",
+                     "S3 from the private subnets without the NAT: image layers, logs, DAG bundles", {
+                         "VpcId": vpc, "ServiceName": sub("com.amazonaws.${AWS::Region}.s3"),
+                         "VpcEndpointType": "Gateway", "RouteTableIds": [ref("PrivateRouteTable")]})
+    if not env.network.vpc_id and env.network.egress == "endpoints":
         _endpoints(template, env, vpc, vpc_cidr, needs)
     template.output("VpcId", vpc, "the VPC")
     return template.stack(config_hash, parameters=parameters)
@@ -116,20 +130,10 @@ def _new_vpc(template: Template, env: Environment) -> tuple[Json, Json]:
                     "private subnets for tasks and the database, comma-joined")
     if needs_public_subnets(env):
         _public_subnets(template, env, vpc, public_cidrs)
-    if env.network.nat == "gateway":
-        template.add("NatAddress", "AWS::EC2::EIP", "the NAT gateway's public address",
-                     {"Domain": "vpc", "Tags": tags(Name=f"{name}-nat")},
-                     DependsOn="InternetGatewayAttachment")
-        # One NAT gateway, not one per AZ: an AZ outage stops egress, but costs half as much.
-        nat = template.add("NatGateway", "AWS::EC2::NatGateway",
-                           "outbound internet for the private subnets (image pulls, AWS APIs)", {
-                               "AllocationId": get_att("NatAddress", "AllocationId"),
-                               "SubnetId": ref("PublicSubnetA"),
-                               "Tags": tags(Name=f"{name}-nat")})
-        template.add("PrivateDefaultRoute", "AWS::EC2::Route",
-                     "private subnets reach the internet through the NAT gateway",
-                     {"RouteTableId": private_routes, "DestinationCidrBlock": "0.0.0.0/0",
-                      "NatGatewayId": nat})
+    if env.network.egress == "nat-gateway":
+        nat_gateway(template, env, private_routes)
+    elif env.network.egress == "nat-instance":
+        nat_instance(template, env, vpc, private_routes)
     return vpc, get_att("Vpc", "CidrBlock")
 
 
@@ -148,7 +152,7 @@ def _public_subnets(template: Template, env: Environment, vpc: Json, cidrs: list
     for zone in ZONES:
         letter = "AB"[zone]
         subnet = template.add(f"PublicSubnet{letter}", "AWS::EC2::Subnet",
-                              f"public subnet in AZ {zone + 1}: NAT gateway and load balancer only", {
+                              f"public subnet in AZ {zone + 1}: NAT and load balancer only", {
                                   "VpcId": vpc, "CidrBlock": cidrs[zone], "AvailabilityZone": _zone(zone),
                                   "MapPublicIpOnLaunch": False,
                                   "Tags": tags(Name=f"{name}-public-{zone + 1}")})
@@ -231,10 +235,6 @@ def _endpoints(template: Template, env: Environment, vpc: Json, vpc_cidr: Json,
                                                        "Description": "HTTPS from the VPC"}],
                              "SecurityGroupEgress": NO_EGRESS,
                              "Tags": tags(Name=f"{name}-endpoints")})
-    template.add("S3Endpoint", "AWS::EC2::VPCEndpoint",
-                 "S3 without a NAT gateway: image layers from ECR, logs, DAG bundles", {
-                     "VpcId": vpc, "ServiceName": sub("com.amazonaws.${AWS::Region}.s3"),
-                     "VpcEndpointType": "Gateway", "RouteTableIds": [ref("PrivateRouteTable")]})
     for service in interface_endpoints(env, needs):
         logical = "".join(part.capitalize() for part in service.replace(".", "-").split("-"))
         template.add(f"{logical}Endpoint", "AWS::EC2::VPCEndpoint",

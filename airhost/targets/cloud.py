@@ -18,8 +18,12 @@ from airhost.aws.session import AwsSession, Clock
 from airhost.aws.ssm import Parameters
 from airhost.config.models import Environment
 from airhost.dags.destinations import BucketDestination
+from airhost.progress import Progress
+from airhost.render.common import stack_tags
 from airhost.render.data import BUNDLE_PREFIX
-from airhost.render.stacks import Layer, stack_name
+from airhost.render.egress import EGRESS_PARAMETER
+from airhost.render.stacks import Layer, StackTemplate, stack_name
+from airhost.stacks.apply import deploy_stack
 from airhost.targets.base import Deployment
 
 # The SSM record of a parked environment: the counts (and autoscaling bounds) to resume.
@@ -77,6 +81,29 @@ class CloudEnvironment(Deployment):
             raise NotDeployed(f"environment '{self.env.name}' has no DAG bucket: its data stack "
                               "is not deployed", hint=f"run 'airhost deploy {self.env.name}'")
         return BucketDestination(self.buckets, bucket, BUNDLE_PREFIX)
+
+    def set_egress(self, state: str, progress: Progress) -> bool:
+        """The network stack's hourly egress ``running`` or ``parked``; False when it has none.
+
+        The deployed template is updated with its ``Egress`` parameter alone changed, so parking
+        never applies a configuration change the user has not deployed. Already in that state (a
+        resume after a park that failed half-way) is no change.
+        """
+        name = self.stack_name("network")
+        stack = self.cloudformation.describe(name)
+        if stack is None or EGRESS_PARAMETER not in stack.parameters:
+            return False
+        template = self.cloudformation.template(name)
+        deployed = StackTemplate(layer="network", name=name, template=template,
+                                 tags=stack_tags(self.env, "network"))
+        # An SSM-typed parameter (the NAT instance's image) keeps its default, the parameter's path.
+        declared = template.get("Parameters", {})
+        values = {key: value for key, value in stack.parameters.items()
+                  if not str(declared.get(key, {}).get("Type", "")).startswith("AWS::SSM::Parameter::Value")}
+        progress.step(f"egress of {self.env.name}: {state}")
+        deploy_stack(self.cloudformation, deployed, {**values, EGRESS_PARAMETER: state},
+                     progress, confirm=False)
+        return True
 
     def refresh(self) -> None:
         """Forget what was read of the stacks so far: they changed (an upgrade, a restore)."""

@@ -19,11 +19,11 @@ def test_table_shows_lines_totals_date_region_and_savings(run_cli):
     result = run_cli("cost", "fg-split-alb", "--config", ECS)
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    for text in ("compute: api-server", "database (RDS PostgreSQL)", "NAT gateway", "load balancer (ALB)",
-                 "MWAA environment mw1.medium", "total", "$292.54", "$125.14", "$583.58"):
+    for text in ("compute: api-server", "database (RDS PostgreSQL)", "NAT instance", "load balancer (ALB)",
+                 "MWAA environment mw1.medium", "total", "$260.60", "$86.45", "$551.64"):
         assert text in out, text
     assert "eu-west-1, dated 2026-11-22" in out
-    assert "saves $291.04 a month" in out and "Every worker at its max all month: $1,026.16" in out
+    assert "saves $291.04 a month" in out and "Every worker at its max all month: $994.22" in out
 
 
 def test_json_has_our_total_and_mwaas(run_cli):
@@ -34,9 +34,9 @@ def test_json_has_our_total_and_mwaas(run_cli):
             "mwaa"} <= set(data)
     assert data["environment"] == "prod" and data["region"] == "eu-west-1"
     assert data["mwaa"]["class"] == "mw1.micro"
-    assert data["total_monthly"] == pytest.approx(95.10, abs=0.01)
-    assert data["parked_monthly"] == pytest.approx(57.26, abs=0.01)
-    assert data["mwaa"]["total_monthly"] == pytest.approx(225.88, abs=0.01)
+    assert data["total_monthly"] == pytest.approx(63.16, abs=0.01)
+    assert data["parked_monthly"] == pytest.approx(18.57, abs=0.01)
+    assert data["mwaa"]["total_monthly"] == pytest.approx(193.94, abs=0.01)
     assert sum(line["monthly"] for line in data["lines"]) == pytest.approx(data["total_monthly"], abs=0.02)
     for line in data["lines"]:
         assert {"line", "detail", "monthly", "parked", "mwaa"} <= set(line)
@@ -95,7 +95,7 @@ def test_refresh_falls_back_to_the_shipped_table(run_cli, monkeypatch):
     assert "could not refresh prices" in result.stderr and "shipped with airhost" in result.stderr
     data = json.loads(result.stdout)
     assert data["prices_date"] == "2026-11-22" and data["prices_refreshed"] == []
-    assert data["total_monthly"] == pytest.approx(95.10, abs=0.01)
+    assert data["total_monthly"] == pytest.approx(63.16, abs=0.01)
 
 
 class FakePriceList:
@@ -112,8 +112,11 @@ def test_refreshed_prices_are_used_and_dated(run_cli, monkeypatch):
     assert data["prices_refreshed"] == ["nat_gateway → hour"]
     assert data["prices_date"] == datetime.now(timezone.utc).date().isoformat()
     assert data["prices_source"].startswith("AWS Price List API")
-    nat = next(line for line in data["lines"] if line["line"] == "NAT gateway")
-    assert nat["monthly"] == pytest.approx(730 * 0.05 + 730 * 0.005 + 20 * 0.048, abs=0.01)
+    # the environment's NAT instance is not the gateway; its cheaper-options row is
+    instance = next(line for line in data["lines"] if line["line"] == "NAT instance")
+    options = {option["egress"]: option for option in data["egress_options"]}
+    assert options["nat-gateway"]["difference"] == pytest.approx(
+        730 * 0.05 + 730 * 0.005 + 20 * 0.048 - instance["monthly"], abs=0.01)
 
 
 def test_refresh_covers_a_region_outside_the_table(run_cli, write_project, monkeypatch):

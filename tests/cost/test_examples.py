@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pytest
 
+from airhost.config.schedule import ScheduleSettings
 from airhost.cost import estimate
 
 H = 730
@@ -35,6 +36,7 @@ SQS = 0.40  # per million requests
 SECRET = 0.40  # per secret-month
 ECR = 0.10  # per GB-month
 EC2_T4G_MEDIUM, EC2_T4G_LARGE, EC2_T3A_LARGE = 0.0368, 0.0736, 0.0823
+EC2_T4G_NANO = 0.0046  # the NAT instance
 EBS = 0.088  # gp3 per GB-month (Managed Instances root volumes, 30 GiB each)
 FEE = 0.12  # Managed Instances management fee, share of the instance price
 MWAA_MICRO, MWAA_SMALL, MWAA_MEDIUM = 0.25, 0.49, 0.74
@@ -55,8 +57,11 @@ SECRETS = 7 * SECRET  # the data stack renders 7 secrets (database, URL, Fernet 
 LOGS = 5 * LOGS_IN + 5 * 30 / 30 * LOGS_STORED  # 5 GB in, kept 30 days → 5 GB stored
 LOGS_PARKED = 5 * LOGS_STORED
 BUCKETS = 10 * S3
-NAT_LINE = H * NAT + H * IPV4 + 20 * NAT  # one gateway + its Elastic IP + 20 GB processed
-NAT_PARKED = H * NAT + H * IPV4
+GATEWAY_LINE = H * NAT + H * IPV4 + 20 * NAT  # one gateway + its Elastic IP + 20 GB processed
+# The examples' egress, the default nat-instance: a t4g.nano, its public IPv4 while it runs, an 8 GB
+# gp3 root; no per-GB charge. Parked, the group is at zero: nothing (the gateway is removed too).
+NAT_LINE = H * EC2_T4G_NANO + H * IPV4 + 8 * EBS
+NAT_PARKED = 0.0
 ALB_LINE = H * ALB + 2 * H * IPV4 + 1 * H * LCU  # internet-facing ALB: a public IPv4 in each of 2 AZs
 ALB_PARKED = H * ALB + 2 * H * IPV4
 DB_MICRO = H * T4G_MICRO + 20 * GP3  # backups: 5 GB + 7 days × 0.5 GB = 8.5 GB, within the free 20 GB
@@ -94,8 +99,9 @@ def test_unit_prices_are_the_tables(table):
     assert [prices.get("cloudwatch", key) for key in (
         "metric_month", "alarm_month", "high_resolution_alarm_month", "thousand_requests")] == [
         METRIC, ALARM, HIGH_RES_ALARM, THOUSAND_CALLS]
-    assert [prices.get("ec2", "instance_hour", name) for name in ("t4g.medium", "t4g.large", "t3a.large")] == [
-        EC2_T4G_MEDIUM, EC2_T4G_LARGE, EC2_T3A_LARGE]
+    assert [prices.get("ec2", "instance_hour", name) for name in (
+        "t4g.medium", "t4g.large", "t3a.large", "t4g.nano")] == [
+        EC2_T4G_MEDIUM, EC2_T4G_LARGE, EC2_T3A_LARGE, EC2_T4G_NANO]
     assert prices.get("ec2", "ebs_gp3_gb_month") == EBS
     assert prices.get("ec2", "management_fee_ratio") == FEE
     assert [prices.get("mwaa", "environment_hour", c) for c in ("mw1.micro", "mw1.small", "mw1.medium")] == [
@@ -123,14 +129,15 @@ def _check(result, *, active, parked, mwaa_class, mwaa, active_at_max=None, mwaa
 def test_standalone_fargate(examples, table, example, name):
     compute = fargate(1, 4)  # one 1 vCPU / 4 GiB task = 34.03
     data = _check(estimate(examples(example, name), table.region("eu-west-1")),
-                  active=compute + DB_MICRO + NAT_LINE + LOGS + BUCKETS + SECRETS,  # 95.10
-                  parked=DB_MICRO + NAT_PARKED + LOGS_PARKED + BUCKETS + SECRETS,  # 57.26
+                  active=compute + DB_MICRO + NAT_LINE + LOGS + BUCKETS + SECRETS,  # 63.16
+                  parked=DB_MICRO + NAT_PARKED + LOGS_PARKED + BUCKETS + SECRETS,  # 18.57
                   # standalone with 1 vCPU → mw1.micro
-                  mwaa_class="mw1.micro", mwaa=H * MWAA_MICRO + METADB_LINE + SHARED_WITH_MWAA)  # 225.88
+                  mwaa_class="mw1.micro", mwaa=H * MWAA_MICRO + METADB_LINE + SHARED_WITH_MWAA)  # 193.94
     lines = {line["line"]: line for line in data["lines"]}
     assert lines["compute: standalone"]["monthly"] == pytest.approx(34.03, abs=0.01)
     assert lines["database (RDS PostgreSQL)"]["monthly"] == pytest.approx(15.39, abs=0.01)
-    assert lines["NAT gateway"]["monthly"] == pytest.approx(39.65, abs=0.01)
+    assert lines["NAT instance"]["monthly"] == pytest.approx(7.71, abs=0.01)
+    assert lines["NAT instance"]["parked"] == 0
 
 
 def test_split_celery_alb_multi_az(examples, table):
@@ -161,7 +168,7 @@ def test_managed_instances_standalone(examples, table):
     active = instances * (1 + FEE) + 30 * EBS + DB_MICRO + NAT_LINE + LOGS + BUCKETS + SECRETS
     _check(estimate(examples("ecs", "mi-solo-ts"), table.region("eu-west-1")),
            active=active,  # 123.88
-           parked=DB_MICRO + NAT_PARKED + LOGS_PARKED + BUCKETS + SECRETS,  # instances stop: 57.26
+           parked=DB_MICRO + NAT_PARKED + LOGS_PARKED + BUCKETS + SECRETS,  # instances stop: 18.57
            mwaa_class="mw1.micro", mwaa=H * MWAA_MICRO + METADB_LINE + SHARED_WITH_MWAA)
 
 
@@ -172,7 +179,7 @@ def test_managed_instances_split(examples, table):
     instances = 3 * H * EC2_T4G_MEDIUM
     data = _check(estimate(examples("ecs", "mi-split"), table.region("eu-west-1")),
                   active=instances * (1 + FEE) + 3 * 30 * EBS + DB_MICRO + NAT_LINE + LOGS + BUCKETS + SECRETS,
-                  parked=DB_MICRO + NAT_PARKED + LOGS_PARKED + BUCKETS + SECRETS,  # 159.25 / 57.26
+                  parked=DB_MICRO + NAT_PARKED + LOGS_PARKED + BUCKETS + SECRETS,  # 159.25 - 31.94 / 18.57
                   # split, local executor, scheduler 1 vCPU → mw1.small
                   mwaa_class="mw1.small", mwaa=H * MWAA_SMALL + METADB_LINE + SHARED_WITH_MWAA)  # 401.08
     assert "3 × t4g.medium" in data["lines"][0]["detail"]
@@ -232,3 +239,35 @@ def test_every_cloud_example_is_cheaper_than_mwaa_and_cheaper_parked(examples, t
         assert data["parked_monthly"] < data["total_monthly"] < data["mwaa"]["total_monthly"], name
         assert data["savings_monthly"] == pytest.approx(
             data["mwaa"]["total_monthly"] - data["total_monthly"], abs=0.011), name
+
+
+def test_egress_choices_side_by_side_on_the_default_production_environment(examples, table):
+    from airhost.cost.options import egress_options
+
+    prices = table.region("eu-west-1")
+    env = examples("ecs", "fg-solo")
+    compute_and_rest = fargate(1, 4) + DB_MICRO + LOGS + BUCKETS + SECRETS
+    rest_parked = DB_MICRO + LOGS_PARKED + BUCKETS + SECRETS
+    endpoints = 5 * 2 * H * ENDPOINT + 20 * ENDPOINT_GB  # ecr.api, ecr.dkr, logs, secretsmanager, ssm × 2 AZs
+    options = {o.egress: o for o in egress_options(env, prices)}
+    assert options["nat-instance"].current
+    assert options["nat-instance"].monthly == pytest.approx(compute_and_rest + NAT_LINE, abs=0.01)
+    assert options["nat-instance"].parked == pytest.approx(rest_parked, abs=0.01)
+    assert options["nat-gateway"].monthly == pytest.approx(compute_and_rest + GATEWAY_LINE, abs=0.01)
+    assert options["nat-gateway"].parked == pytest.approx(rest_parked, abs=0.01)  # removed parked
+    assert options["nat-gateway"].difference == pytest.approx(GATEWAY_LINE - NAT_LINE, abs=0.01)
+    assert options["endpoints"].parked == pytest.approx(rest_parked + 5 * 2 * H * ENDPOINT, abs=0.01)
+    assert options["endpoints"].monthly == pytest.approx(compute_and_rest + endpoints, abs=0.01)
+    # the bounds: parked under $20; running, what stands in the way of a fifth of MWAA
+    assert options["nat-instance"].parked == pytest.approx(18.57, abs=0.01) and options["nat-instance"].parked <= 20
+    assert fargate(1, 4) + DB_MICRO == pytest.approx(49.42, abs=0.01)  # alone above 0.2 × MWAA
+
+
+def test_office_hours_cost_the_running_figure_awake_and_the_parked_one_asleep(examples, table):
+    env = examples("ecs", "fg-solo")
+    env = env.model_copy(update={"schedule": ScheduleSettings(awake=["Mon-Fri 07:00-20:00"],
+                                                                 timezone="Europe/Berlin")})
+    data = estimate(env, table.region("eu-west-1")).to_json()
+    running = fargate(1, 4) + DB_MICRO + NAT_LINE + LOGS + BUCKETS + SECRETS  # 63.16
+    parked = DB_MICRO + LOGS_PARKED + BUCKETS + SECRETS  # 18.57
+    assert data["scheduled_monthly"] == pytest.approx(parked + (running - parked) * 65 / 168, abs=0.01)  # 35.82

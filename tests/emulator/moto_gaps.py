@@ -32,6 +32,9 @@ code, which talks to the server exactly as to AWS:
   definitions' keys left in CloudFormation's PascalCase (no ``image`` any more), and the services
   using it keep the old revision: the update registers the new revision as the create does and
   moves the services that ran the old one to it, as CloudFormation's replacement does;
+* an ``AWS::EC2::SecurityGroup`` ingress rule for every protocol (``IpProtocol: "-1"``) without
+  ports raises ``KeyError: 'FromPort'`` (AWS takes no ports then; cfn-lint warns if they are
+  given): the rule gets the ports -1 AWS implies;
 * a failing stack never fails (moto applies or errors with HTTP 500): ``fail_next_execution`` makes
   the next change set of a stack end like AWS's — the resource's ``*_FAILED`` event with its reason,
   then ``ROLLBACK_COMPLETE`` (first create) or ``UPDATE_ROLLBACK_COMPLETE`` (update, the previous
@@ -55,6 +58,7 @@ from moto.cloudformation import responses as cfn_responses
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult
 from moto.core.common_models import CloudFormationModel
+from moto.ec2.models import security_groups as ec2_security_groups
 from moto.ecs import models as ecs_models
 from moto.logs import models as logs_models
 from moto.rds import models as rds_models
@@ -256,6 +260,21 @@ def _patch_log_filter() -> None:
     logs_responses.LogsResponse.filter_log_events = filter_log_events
 
 
+def _patch_all_protocol_rules() -> None:
+    original = ec2_security_groups.SecurityGroup.create_from_cloudformation_json.__func__
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
+                                        region_name, **kwargs):
+        for rule in cloudformation_json.get("Properties", {}).get("SecurityGroupIngress", []):
+            if str(rule.get("IpProtocol")) == "-1":
+                rule.setdefault("FromPort", -1)
+                rule.setdefault("ToPort", -1)
+        return original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    ec2_security_groups.SecurityGroup.create_from_cloudformation_json = classmethod(
+        create_from_cloudformation_json)
+
+
 def _patch_database_updates() -> None:
     def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
                                         account_id, region_name):
@@ -294,6 +313,7 @@ def patch_moto(emulator: Emulator) -> None:
     """Fill every gap listed above (once per process)."""
     _patch_clean_json()
     _patch_database_updates()
+    _patch_all_protocol_rules()
     _patch_task_definition_updates()
     _patch_log_filter()
     _patch_tls_only_bucket_policies()

@@ -266,7 +266,7 @@ def test_nat_none_with_the_official_image_is_a_config_error():
 
 @pytest.mark.parametrize("environment, fix", [
     ({"network": {"nat": "none"}, "access": {"mode": "tailscale", "tailscale": {
-        "auth_key_secret_arn": TAILSCALE}}, "ecs": {"image": "ecr"}}, "set network.nat: gateway"),
+        "auth_key_secret_arn": TAILSCALE}}, "ecs": {"image": "ecr"}}, "set network.egress: nat-instance"),
     ({"ecs": {"capacity": "managed-instances", "instance_requirements": {"cpu_manufacturers": ["intel"]}}},
      "architecture x86_64"),
     ({"ecs": {"capacity": "managed-instances", "architecture": "x86_64"}}, "cpu_manufacturers to [intel]"),

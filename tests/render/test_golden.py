@@ -51,5 +51,5 @@ def test_examples_cover_every_capacity_topology_and_access(environments):
     assert {access for _, _, access in seen} == {"private", "alb", "tailscale"}
     assert len(environments) >= 6
     kinds = [env for env, _ in environments.values()]
-    assert any(env.network.nat == "none" for env in kinds)
+    assert any(env.network.egress == "endpoints" for env in kinds)
     assert any(env.network.vpc_id for env in kinds)

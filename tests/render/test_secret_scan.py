@@ -10,7 +10,7 @@ SECRET_NAME = re.compile(r"(password|passwd|secret|token|authkey|auth_key|privat
 # Names that say "secret" but hold no secret value: references, generation rules, descriptions.
 NOT_VALUES = {"SecretString", "GenerateSecretString", "SecretStringTemplate", "GenerateStringKey",
               "ExcludePunctuation", "PasswordLength", "Description", "ManageMasterUserPassword",
-              "TokenEndpoint", "HttpTokens"}  # HttpTokens: IMDSv2 "required"
+              "TokenEndpoint", "HttpTokens"}  # HttpTokens: "required" is IMDSv2, not a token
 LITERAL_SECRET = [
     re.compile(r"AKIA[0-9A-Z]{16}"),  # AWS access key id
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),

@@ -192,7 +192,7 @@ def test_workers_shut_down_warm_and_sqs_workers_skip_remote_control():
     ({"ecs": {"topology": "split", "image": "ecr"}, "celery": {"broker": "redis"}}, "celery.broker: sqs"),
     ({"ecs": {"topology": "split", "image": "ecr"}, "airflow": {"executor": "celery", "version": "3.1.5"}},
      "Airflow 3.2 or later"),
-    ({"ecs": {"topology": "split", "image": "ecr"}, "network": {"nat": "none"}}, "network.nat gateway"),
+    ({"ecs": {"topology": "split", "image": "ecr"}, "network": {"nat": "none"}}, "network.egress nat-instance"),
 ])
 def test_celery_on_ecs_says_what_its_image_and_broker_need(environment, fix):
     with pytest.raises(ConfigError, match=fix):

@@ -4,7 +4,8 @@ Components are ECS services (``Services`` output: component → service). Their 
 are the airflow stack's ``DesiredCount<Component>`` parameters (the stack's ``counts``). Parking
 records the counts it found in SSM, so ``resume`` brings back what ran, including manual scaling;
 services that autoscale (Celery workers) are parked with min and max at 0, so no scaling policy
-brings them back, and resumed with their recorded bounds. One-off commands run as tasks of the
+brings them back, and resumed with their recorded bounds. Egress that bills by the hour (the NAT)
+is parked after the services stop and brought back before they start. One-off commands run as tasks of the
 utils task definition (``airhost.targets.ecs.tasks``); logs are CloudWatch streams
 ``<component>/<container>/<task id>``.
 """
@@ -21,6 +22,7 @@ from airhost.aws.session import AwsSession, Clock
 from airhost.config.models import Environment
 from airhost.errors import UsageError
 from airhost.progress import Progress
+from airhost.render.egress import PARKED as EGRESS_PARKED, RUNNING as EGRESS_RUNNING
 from airhost.render.stacks import Layer, StackTemplate
 from airhost.targets.base import CommandResult, ComponentState, Echo, Facts
 from airhost.targets.cloud import PARKED, CloudEnvironment
@@ -193,7 +195,10 @@ class EcsDeployment(CloudEnvironment):
         for target in bounds:
             progress.detail(f"autoscaling of {target.rsplit('/', 1)[-1]} held at 0")
             self.autoscaling.set_bounds(target, 0, 0)
-        return self.scale({component: 0 for component in current}, progress, wait=wait)
+        states = self.scale({component: 0 for component in current}, progress, wait=wait)
+        # after the services are stable at zero: nothing needs a way out any more
+        self.set_egress(EGRESS_PARKED, progress)
+        return states
 
     def resume(self, progress: Progress, *, wait: bool = True) -> list[ComponentState]:
         """Bring back the counts recorded when parking, or the configured ones."""
@@ -202,6 +207,8 @@ class EcsDeployment(CloudEnvironment):
                   if k in self.ecs_facts.services} or self.configured_counts()
         progress.detail("resuming the counts recorded when parking" if record else
                         "no parking record: resuming the configured counts")
+        # before any service starts: images, secrets and logs need the way out
+        self.set_egress(EGRESS_RUNNING, progress)
         for target, (minimum, maximum) in (record or {}).get("bounds", {}).items():
             progress.detail(f"autoscaling of {target.rsplit('/', 1)[-1]} back to {minimum}-{maximum}")
             self.autoscaling.set_bounds(target, minimum, maximum)
