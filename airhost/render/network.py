@@ -22,6 +22,17 @@ from airhost.render.egress import egress_parameter, nat_gateway, nat_instance
 from airhost.render.stacks import StackTemplate
 
 API_PORT = 8080
+
+# The Tailscale sidecar beside the API server (ECS task, Kubernetes pod): its serve configuration
+# (HTTPS on the tailnet, proxied to the API server) is written from an environment variable by the
+# container itself before containerboot starts.
+TAILSCALE_BOOT = ('mkdir -p /tmp/tailscale && printf "%s" "$AIRHOST_SERVE_CONFIG" > '
+                  "/tmp/tailscale/serve.json && exec /usr/local/bin/containerboot")
+
+
+def tailscale_serve() -> dict:
+    return {"TCP": {"443": {"HTTPS": True}},
+            "Web": {"${TS_CERT_DOMAIN}:443": {"Handlers": {"/": {"Proxy": f"http://127.0.0.1:{API_PORT}"}}}}}
 DATABASE_PORT = 5432
 ZONES = (0, 1)
 

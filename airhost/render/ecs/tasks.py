@@ -16,7 +16,7 @@ from airhost.render.airflow_env import Component, Site, render_airflow_env
 from airhost.render.ecs.backlog import STATSD_ADDRESS, agent_container
 from airhost.render.common import Json, Template, get_att, join, prefix, ref, sub, sub_tokens, tags
 from airhost.render.data import AIRFLOW_SECRET_ARNS, BUNDLE_PREFIX, TASK_LOGS_PREFIX
-from airhost.render.network import API_PORT
+from airhost.render.network import API_PORT, TAILSCALE_BOOT, tailscale_serve
 
 CONTAINER = "airflow"
 AIRFLOW_HOME = "/opt/airflow"
@@ -185,10 +185,7 @@ def tailscale_container(env: Environment) -> Json:
     """
     settings = env.access.tailscale
     assert settings is not None
-    serve = {"TCP": {"443": {"HTTPS": True}},
-             "Web": {"${TS_CERT_DOMAIN}:443": {"Handlers": {"/": {"Proxy": f"http://127.0.0.1:{API_PORT}"}}}}}
-    script = ('mkdir -p /tmp/tailscale && printf "%s" "$AIRHOST_SERVE_CONFIG" > /tmp/tailscale/serve.json '
-              "&& exec /usr/local/bin/containerboot")
+    serve, script = tailscale_serve(), TAILSCALE_BOOT
     return {
         "Name": "tailscale", "Image": TAILSCALE_IMAGE, "Essential": True,
         "EntryPoint": ["/bin/sh", "-c"], "Command": [script],

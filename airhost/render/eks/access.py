@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from airhost.config.models import Environment
 from airhost.render.access import HEALTH_PATH, TLS_POLICY
 from airhost.render.eks.names import RELEASE, TAILSCALE_SECRET
-from airhost.render.network import API_PORT
+from airhost.render.network import API_PORT, TAILSCALE_BOOT, tailscale_serve
 
 if TYPE_CHECKING:
     from airhost.render.eks.values import EksFacts
@@ -66,10 +66,7 @@ def ingress_class(env: Environment) -> dict[str, Any] | None:
 def tailscale_sidecar(env: Environment) -> dict[str, Any]:
     settings = env.access.tailscale
     assert settings is not None
-    serve = {"TCP": {"443": {"HTTPS": True}},
-             "Web": {"${TS_CERT_DOMAIN}:443": {"Handlers": {"/": {"Proxy": f"http://127.0.0.1:{API_PORT}"}}}}}
-    script = ('mkdir -p /tmp/tailscale && printf "%s" "$AIRHOST_SERVE_CONFIG" > /tmp/tailscale/serve.json '
-              "&& exec /usr/local/bin/containerboot")
+    serve, script = tailscale_serve(), TAILSCALE_BOOT
     return {
         "name": "tailscale", "image": TAILSCALE_IMAGE, "imagePullPolicy": "Always",
         "command": ["/bin/sh", "-c", script],
