@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from airhost.config.models import Environment
 from airhost.render.access import HEALTH_PATH, TLS_POLICY
 from airhost.render.eks.names import RELEASE, TAILSCALE_SECRET
-from airhost.render.network import API_PORT, TAILSCALE_BOOT, tailscale_serve
+from airhost.render.network import TAILSCALE_BOOT, tailscale_serve
 
 if TYPE_CHECKING:
     from airhost.render.eks.values import EksFacts
