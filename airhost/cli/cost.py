@@ -87,9 +87,12 @@ def _print_table(data: dict) -> None:
         stdout.print("\nCheaper options (network.egress), the same environment otherwise:", emoji=False)
         for option in options:
             mark = " (this one)" if option["current"] else ""
+            scheduled = (f", on its schedule {_money(option['scheduled'])}"
+                         if option.get("scheduled") is not None else "")
             stdout.print(f"  {option['egress']}{mark}: {_money(option['monthly'])} a month "
                          f"({option['difference']:+.2f}), parked {_money(option['parked'])} "
-                         f"({option['parked_difference']:+.2f}) — {option['changes']}", emoji=False)
+                         f"({option['parked_difference']:+.2f}){scheduled} — {option['changes']}",
+                         emoji=False)
     refreshed = " (refreshed from the AWS Price List API)" if data["prices_refreshed"] else ""
     stdout.print(f"Prices: {data['region']}, dated {data['prices_date']}{refreshed}; on-demand list "
                  "prices, assumed volumes as shown. Sources, notes and assumptions: --output json.",

@@ -31,6 +31,8 @@ EXECUTORS = {"local": ("local", "celery"), "ecs": ("local", "celery", "ecs"),
              "eks": ("kubernetes", "celery", "local"), "ec2": ("local", "celery")}
 EXECUTOR_NEEDS = {"ecs": "needs target ecs: it runs each task as an ECS task",
                   "kubernetes": "needs target eks: it runs each task as a pod"}
+# The targets whose stacks render ``schedule`` (AWS's own schedulers park and wake them).
+SCHEDULED_TARGETS = ("ecs",)
 # Each target's own rules across sections, beside its section's model.
 TARGET_RULES = {"ecs": ecs_rules, "eks": eks_rules, "ec2": ec2_rules}
 
@@ -86,6 +88,13 @@ class Environment(StrictModel):
                              + " or ".join(allowed))
         if not self.is_local and self.database.url is not None:
             raise ValueError("database.url is for the local target; cloud targets create RDS")
+        if self.schedule is not None and self.target not in SCHEDULED_TARGETS:
+            raise ValueError(
+                f"schedule: target {self.target} has no scheduled parking"
+                + (" — a local environment runs while 'airhost up' runs; stop it with 'airhost down'"
+                   if self.is_local else
+                   " yet; park it by hand with 'airhost scale ENV --to-zero' and '--resume'")
+                + "; schedule is for target " + " or ".join(SCHEDULED_TARGETS))
         rules = TARGET_RULES.get(self.target)
         if rules:
             rules(self)

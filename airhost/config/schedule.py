@@ -140,25 +140,57 @@ class ScheduleSettings(StrictModel):
 
 
 CRON_DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+WEEK = 7 * 1440
 
 
-def cron_edges(schedule: ScheduleSettings) -> list[tuple[str, bool]]:
-    """The schedule as the cron expressions AWS's schedulers take, in its time zone: (cron, wakes).
-
-    Application Auto Scaling and EC2 Auto Scaling scheduled actions both read
-    ``cron(minutes hours day-of-month month day-of-week year)`` with a separate ``Timezone``; edges
-    at the same time on several days share one expression. A span ending at 24:00 sleeps at 00:00
-    the next day, unless that day is awake from 00:00.
-    """
-    week = schedule.week()
-    edges: dict[tuple[int, bool], set[int]] = {}
-    for day, spans in enumerate(week):
+def _awake_minutes(schedule: ScheduleSettings, before: int, after: int) -> list[bool]:
+    """Each minute of the week (Monday 00:00 local first): awake or not, spans widened."""
+    awake = [False] * WEEK
+    for day, spans in enumerate(schedule.week()):
         for start, end in spans:
-            if not (start == 0 and any(e == 1440 for _, e in week[(day - 1) % 7])):
-                edges.setdefault((start, True), set()).add(day)
-            if end < 1440:
-                edges.setdefault((end, False), set()).add(day)
-            elif not any(s == 0 for s, _ in week[(day + 1) % 7]):
-                edges.setdefault((0, False), set()).add((day + 1) % 7)
-    return [(f"cron({minutes % 60} {minutes // 60} ? * {','.join(CRON_DAYS[d] for d in sorted(days))} *)", wakes)
+            for minute in range(day * 1440 + start - before, day * 1440 + end + after):
+                awake[minute % WEEK] = True
+    return awake
+
+
+def week_edges(schedule: ScheduleSettings, *, before: int = 0,
+               after: int = 0) -> list[tuple[int, bool, tuple[int, ...]]]:
+    """(minutes after local midnight, wakes, weekdays Mon=0) of every change in the week, each awake
+    stretch widened by ``before`` and ``after`` minutes; changes at the same time of day share one
+    entry. Stretches that meet across midnight (or the week's end) are one. Nothing when the
+    environment is always awake."""
+    awake = _awake_minutes(schedule, before, after)
+    edges: dict[tuple[int, bool], set[int]] = {}
+    for minute in range(WEEK):
+        if awake[minute] != awake[minute - 1]:
+            day, minutes = divmod(minute, 1440)
+            edges.setdefault((minutes, awake[minute]), set()).add(day)
+    return [(minutes, wakes, tuple(sorted(days)))
             for (minutes, wakes), days in sorted(edges.items(), key=lambda item: (not item[0][1], item[0][0]))]
+
+
+def awake_share(schedule: ScheduleSettings, *, before: int = 0, after: int = 0) -> float:
+    """The share of the week's minutes awake, stretches widened by ``before`` and ``after``."""
+    return sum(_awake_minutes(schedule, before, after)) / WEEK
+
+
+def cron_edges(schedule: ScheduleSettings, *, before: int = 0, after: int = 0) -> list[tuple[str, bool]]:
+    """The schedule as Application Auto Scaling's scheduled actions read it: (cron, wakes).
+
+    ``cron(minutes hours day-of-month month day-of-week year)``, evaluated in the action's
+    ``Timezone`` (the schedule's), so local hours hold across daylight-saving changes. A span ending
+    at 24:00 sleeps at 00:00 the next day, unless that day is awake from 00:00.
+    """
+    return [(f"cron({minutes % 60} {minutes // 60} ? * {','.join(CRON_DAYS[d] for d in days)} *)", wakes)
+            for minutes, wakes, days in week_edges(schedule, before=before, after=after)]
+
+
+def recurrence_edges(schedule: ScheduleSettings, *, before: int = 0,
+                     after: int = 0) -> list[tuple[str, bool]]:
+    """The schedule as EC2 Auto Scaling's scheduled actions read it: (recurrence, wakes).
+
+    ``Recurrence`` is five-field Unix cron (``minute hour day-of-month month day-of-week``, Sunday
+    0), evaluated in the action's ``TimeZone``.
+    """
+    return [(f"{minutes % 60} {minutes // 60} * * {','.join(str((d + 1) % 7) for d in days)}", wakes)
+            for minutes, wakes, days in week_edges(schedule, before=before, after=after)]

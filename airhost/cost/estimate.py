@@ -16,10 +16,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from airhost.config.models import Environment
+from airhost.config.schedule import awake_share
 from airhost.cost.compute import ComputeLine, fargate_lines, managed_instance_lines
 from airhost.cost.mwaa import MwaaEstimate, estimate_mwaa
 from airhost.cost.prices import CostError, RegionPrices
 from airhost.cost.rendered import Rendered, rendered_facts
+from airhost.render.egress import NAT_LEAD_MINUTES
 from airhost.render.stacks import StackTemplate
 
 ComputeLines = Callable[[Environment, RegionPrices, float], list[ComputeLine]]
@@ -54,6 +56,9 @@ class Line:
     parked: float
     mwaa: float = 0.0
     at_max: float | None = None
+    # how the line follows a schedule: parked with the services, with the egress (woken a little
+    # earlier, put to sleep a little later), or billed all month (nothing of AWS's parks it)
+    on_schedule: str = "services"
 
     @property
     def monthly_at_max(self) -> float:
@@ -69,6 +74,7 @@ class Estimate:
     assumptions: Assumptions
     notes: list[str] = field(default_factory=list)
     awake_share: float | None = None  # the schedule's awake hours of the week's 168
+    egress_awake_share: float | None = None  # the same for scheduled egress, woken earlier
 
     @property
     def total(self) -> float:
@@ -83,7 +89,10 @@ class Estimate:
         """A month on ``schedule``: the running figure while awake, the parked one otherwise."""
         if self.awake_share is None:
             return None
-        return self.parked + (self.total - self.parked) * self.awake_share
+        shares = {"services": self.awake_share, "always": 1.0,
+                  "egress": self.egress_awake_share or self.awake_share}
+        return sum(line.parked + (line.monthly - line.parked) * shares[line.on_schedule]
+                   for line in self.lines)
 
     @property
     def total_at_max(self) -> float:
@@ -151,9 +160,11 @@ def estimate(env: Environment, prices: RegionPrices,
     lines.extend(_network(env, prices, assumed, facts))
     lines.extend(_services(env, prices, assumed, facts))
     mwaa = estimate_mwaa(env, prices, assumed.database_gb)
-    share = env.schedule.awake_hours_per_week() / 168 if env.schedule else None
+    share = awake_share(env.schedule) if env.schedule else None
+    egress_share = (awake_share(env.schedule, before=NAT_LEAD_MINUTES, after=NAT_LEAD_MINUTES)
+                    if env.schedule else None)
     return Estimate(env.name, prices, lines, mwaa, assumed, notes=_notes(env, prices, facts),
-                    awake_share=share)
+                    awake_share=share, egress_awake_share=egress_share)
 
 
 def _database(env: Environment, prices: RegionPrices, assumed: Assumptions) -> Line:
@@ -187,8 +198,9 @@ def _network(env: Environment, prices: RegionPrices, assumed: Assumptions, facts
         data = assumed.network_gb * prices.get("nat_gateway", "gb_processed")
         # parked, the gateway and its address are removed (the network stack's Egress parameter)
         lines.append(Line("NAT gateway", f"{facts.nat_gateways} gateway, {facts.nat_addresses} public IPv4, "
-                                         f"{assumed.network_gb:g} GB processed (assumed); removed while parked",
-                          standing + data, 0.0, standing + data))
+                                         f"{assumed.network_gb:g} GB processed (assumed); removed while parked "
+                                         "by hand, kept by a schedule",
+                          standing + data, 0.0, standing + data, on_schedule="always"))
     if facts.nat_instance_type:
         kind = facts.nat_instance_type
         instance = prices.get("ec2", "instance_hour", kind) * hours
@@ -197,7 +209,7 @@ def _network(env: Environment, prices: RegionPrices, assumed: Assumptions, facts
         standing = instance + ipv4 + disk
         lines.append(Line("NAT instance", f"1 × {kind} on demand, 1 public IPv4 while it runs, "
                           f"{facts.nat_instance_root_gib} GB gp3; none of it while parked",
-                          standing, 0.0, standing))
+                          standing, 0.0, standing, on_schedule="egress"))
     if facts.interface_endpoints:
         standing = facts.interface_endpoints * prices.get("vpc_endpoint", "hour_per_az") * hours
         data = assumed.network_gb * prices.get("vpc_endpoint", "gb_processed")

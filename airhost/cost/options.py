@@ -35,9 +35,10 @@ class EgressOption:
     parked_difference: float
     current: bool
     changes: str
+    scheduled: float | None = None  # on the environment's schedule, when it has one
 
     def to_json(self) -> dict:
-        return {"egress": self.egress, "monthly": round(self.monthly, 2), "parked": round(self.parked, 2),
+        return {"scheduled": None if self.scheduled is None else round(self.scheduled, 2),"egress": self.egress, "monthly": round(self.monthly, 2), "parked": round(self.parked, 2),
                 "difference": round(self.difference, 2),
                 "parked_difference": round(self.parked_difference, 2), "current": self.current,
                 "changes": self.changes}
@@ -58,5 +59,5 @@ def egress_options(env: Environment, prices: RegionPrices,
             env.model_copy(update={"network": network}), prices, assumptions)
         options.append(EgressOption(choice, other.total, other.parked, other.total - base.total,
                                     other.parked - base.parked, choice == env.network.egress,
-                                    WHAT_IT_CHANGES[choice]))
+                                    WHAT_IT_CHANGES[choice], other.scheduled))
     return options

@@ -8,6 +8,7 @@ people. An environment that is not deployed is a status too (``deployed: false``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from rich.console import Group
@@ -15,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from airhost.airflow_api import check_health
+from airhost.config.schedule import ScheduleSettings
 from airhost.ops.release import Release, read_release
 from airhost.targets import ComponentState, Deployment
 from airhost.targets.cloud import PARKED, CloudEnvironment
@@ -53,6 +55,7 @@ class EnvironmentStatus:
     database: dict[str, Any] | None = None
     health: dict[str, Any] | None = None
     parked: bool = False
+    schedule: dict[str, Any] | None = None  # the awake windows, and the next wake or sleep
     admin_secret: str | None = None
     username: str | None = None
     password: str | None = None  # only when asked for
@@ -68,6 +71,7 @@ class EnvironmentStatus:
             "stacks": [stack.to_json() for stack in self.stacks],
             "release": self.release.to_json() if self.release else None,
             "database": self.database, "health": self.health, "parked": self.parked,
+            "schedule": self.schedule,
             "admin_secret": self.admin_secret, "username": self.username,
             "password": self.password, **self.details,
         }
@@ -121,14 +125,41 @@ def _cloud_status(cloud: CloudEnvironment, check_api: bool, show_password: bool)
         admin = cloud.secrets.get_json(facts.admin_secret)
         username, password = admin.get("username"), admin.get("password")
     release = read_release(cloud)
+    running = any(c.running for c in components)
+    record = cloud.parameters.get_json(cloud.parameter_name(PARKED))
     if release:
         base["airflow_version"] = release.airflow_version
     return EnvironmentStatus(
-        **base, deployed=True, running=any(c.running for c in components),
+        **base, deployed=True, running=running,
         healthy=health.get("healthy"), components=components, url=facts.url,
         release=release, database=database, health=health,
-        parked=cloud.parameters.get_json(cloud.parameter_name(PARKED)) is not None,
+        # a scheduled wake after a manual park leaves the record behind: running is not parked
+        parked=record is not None and not running,
+        schedule=schedule_status(env.schedule, cloud.clock.utcnow()) if env.schedule else None,
         admin_secret=facts.admin_secret, username=username, password=password)
+
+
+def schedule_status(schedule: ScheduleSettings, now: datetime) -> dict[str, Any]:
+    """The schedule as status shows it: its windows, and what it does next, from ``now``."""
+    change = schedule.next_change(now)
+    return {"awake": list(schedule.awake), "timezone": schedule.timezone,
+            "awake_now": schedule.is_awake(now),
+            "next": None if change is None else {
+                "at": change[0].astimezone(schedule.zone).isoformat(),
+                "wakes": change[1], "in_seconds": int((change[0] - now).total_seconds())}}
+
+
+def format_schedule(schedule: dict[str, Any]) -> str:
+    windows = ", ".join(schedule["awake"])
+    nxt = schedule["next"]
+    if nxt is None:
+        return f"schedule: awake {windows} ({schedule['timezone']}): always awake"
+    at = datetime.fromisoformat(nxt["at"])
+    hours, rest = divmod(nxt["in_seconds"] // 60, 60)
+    word = "wakes" if nxt["wakes"] else "sleeps"
+    return (f"schedule: awake {windows} ({schedule['timezone']}); by it now "
+            f"{'awake' if schedule['awake_now'] else 'asleep'}, {word} {at:%a %Y-%m-%d %H:%M %Z} "
+            f"(in {hours}h{rest:02d}m)")
 
 
 def format_status(status: EnvironmentStatus) -> Group:
@@ -154,6 +185,8 @@ def format_status(status: EnvironmentStatus) -> Group:
         state = "running" if status.running else "stopped"
         health = "healthy" if status.healthy else ("not healthy" if status.running else "-")
         parts.append(Text(f"Airflow {status.airflow_version}: {state}, {health}"))
+    if status.schedule:
+        parts.append(Text(format_schedule(status.schedule)))
     if status.url:
         parts.append(Text(f"URL: {status.url}" + (f"  user: {status.username}"
                                                   if status.username else "")))

@@ -16,6 +16,7 @@ any deploy brings egress back) restores them. ``airhost scale --to-zero`` and ``
 from __future__ import annotations
 
 from airhost.config.models import Environment
+from airhost.config.schedule import recurrence_edges
 from airhost.render.common import (
     ACCOUNT, PARTITION, REGION, Json, Template, allow, assume_role, get_att, if_, policy_document,
     prefix, ref, sub, tags)
@@ -28,6 +29,8 @@ EGRESS_RUNNING = "EgressRunning"
 NAT_IMAGE = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 NAT_ROOT_GIB = 8
 NAT_TAG = "airhost:nat"
+# On a schedule, the NAT instance wakes this long before the services and sleeps this long after.
+NAT_LEAD_MINUTES = 10
 
 # Boot script of the NAT instance: attach the stack's interface (the private routes' target) as a
 # second device, turn forwarding on, masquerade out of the primary interface.
@@ -153,5 +156,24 @@ def nat_instance(template: Template, env: Environment, vpc: Json, private_routes
                      "Tags": [{"Key": "Name", "Value": f"{name}-nat", "PropagateAtLaunch": True}]},
                  DependsOn=["InternetGatewayAttachment", "PrivateDefaultRoute"],
                  UpdatePolicy={"AutoScalingRollingUpdate": {"MinInstancesInService": 0,
-                                                            "MaxBatchSize": 1}})
+                                                            "MaxBatchSize": 1},
+                               # a deploy leaves the size the schedule (or a park) set alone
+                               "AutoScalingScheduledAction": {"IgnoreUnmodifiedGroupSizeProperties": True}})
     template.output("NatGroupName", ref("NatGroup"), "the NAT instance's Auto Scaling group")
+    _nat_schedule(template, env)
+
+
+def _nat_schedule(template: Template, env: Environment) -> None:
+    """The NAT instance sleeps with the services: it wakes ``NAT_LEAD_MINUTES`` before them (images,
+    secrets and logs need the way out as a task starts) and sleeps as long after."""
+    if env.schedule is None:
+        return
+    edges = recurrence_edges(env.schedule, before=NAT_LEAD_MINUTES, after=NAT_LEAD_MINUTES)
+    for number, (recurrence, wakes) in enumerate(edges, start=1):
+        size = 1 if wakes else 0
+        word = "wakes" if wakes else "sleeps"
+        template.add(f"Nat{'Wake' if wakes else 'Sleep'}{number}", "AWS::AutoScaling::ScheduledAction",
+                     f"the NAT instance {word} with the schedule ({recurrence}, {env.schedule.timezone})", {
+                         "AutoScalingGroupName": ref("NatGroup"), "Recurrence": recurrence,
+                         "TimeZone": env.schedule.timezone,
+                         "MinSize": size, "MaxSize": size, "DesiredCapacity": size})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from airhost.aws.cloudformation import CloudFormation, Stack
 from airhost.aws.errors import NotDeployed
+from airhost.aws.groups import Groups
 from airhost.aws.logs import Logs
 from airhost.aws.rds import Rds
 from airhost.aws.s3 import Buckets
@@ -21,7 +22,7 @@ from airhost.dags.destinations import BucketDestination
 from airhost.progress import Progress
 from airhost.render.common import stack_tags
 from airhost.render.data import BUNDLE_PREFIX
-from airhost.render.egress import EGRESS_PARAMETER
+from airhost.render.egress import EGRESS_PARAMETER, RUNNING as EGRESS_RUNNING_STATE
 from airhost.render.stacks import Layer, StackTemplate, stack_name
 from airhost.stacks.apply import deploy_stack
 from airhost.targets.base import Deployment
@@ -51,6 +52,7 @@ class CloudEnvironment(Deployment):
         self.parameters = Parameters(self.session)
         self.secrets = Secrets(self.session)
         self.buckets = Buckets(self.session)
+        self.groups = Groups(self.session)
 
     @property
     def cloud(self) -> CloudEnvironment:  # type: ignore[override]
@@ -101,8 +103,14 @@ class CloudEnvironment(Deployment):
         values = {key: value for key, value in stack.parameters.items()
                   if not str(declared.get(key, {}).get("Type", "")).startswith("AWS::SSM::Parameter::Value")}
         progress.step(f"egress of {self.env.name}: {state}")
-        deploy_stack(self.cloudformation, deployed, {**values, EGRESS_PARAMETER: state},
-                     progress, confirm=False)
+        result = deploy_stack(self.cloudformation, deployed, {**values, EGRESS_PARAMETER: state},
+                              progress, confirm=False)
+        # A schedule sizes the NAT instance's group by itself, so the parameter may already say
+        # ``state`` while the group says otherwise: size the group to match either way.
+        group = (result.outputs if result and result.outputs else stack.outputs).get("NatGroupName")
+        if group:
+            size = 1 if state == EGRESS_RUNNING_STATE else 0
+            self.groups.set_capacity(group, size, minimum=size, maximum=size)
         return True
 
     def refresh(self) -> None:

@@ -76,3 +76,33 @@ def test_office_hours_become_two_cron_expressions_in_the_zone():
                                   ("cron(0 20 ? * MON,TUE,WED,THU,FRI *)", False)]
     night = ScheduleSettings(awake=["Mon 22:30-24:00", "Tue 00:00-06:00"])
     assert cron_edges(night) == [("cron(30 22 ? * MON *)", True), ("cron(0 6 ? * TUE *)", False)]
+
+
+def test_widened_edges_cross_midnight_and_the_weeks_end():
+    from airhost.config.schedule import cron_edges, recurrence_edges
+
+    weekend_night = ScheduleSettings(awake=["Sun 22:00-24:00", "Mon 00:00-02:00"])
+    # one stretch across the week's end: wakes Sunday, sleeps Monday
+    assert cron_edges(weekend_night) == [("cron(0 22 ? * SUN *)", True), ("cron(0 2 ? * MON *)", False)]
+    early = ScheduleSettings(awake=["Mon 00:05-08:00"])
+    # woken ten minutes early, the edge moves to Sunday 23:55 (Unix cron: Sunday is 0)
+    assert recurrence_edges(early, before=10, after=10) == [("55 23 * * 0", True), ("10 8 * * 1", False)]
+
+
+def test_a_schedule_awake_all_week_once_widened_has_no_edge():
+    from airhost.config.schedule import awake_share, recurrence_edges
+
+    almost = ScheduleSettings(awake=["Mon-Sun 00:05-23:55"])
+    assert recurrence_edges(almost)  # ten minutes asleep each night
+    assert recurrence_edges(almost, before=5, after=5) == []
+    assert awake_share(almost, before=5, after=5) == 1.0
+
+
+def test_the_awake_share_counts_widened_minutes_once():
+    from airhost.config.schedule import awake_share
+
+    assert awake_share(OFFICE) == pytest.approx(65 / 168)
+    assert awake_share(OFFICE, before=10, after=10) == pytest.approx((65 + 5 * 20 / 60) / 168)
+    touching = ScheduleSettings(awake=["Mon 07:00-12:00", "Mon 12:10-18:00"])
+    # widened by 5 minutes each side, the two windows meet: 07:00-12:00 and 12:10-18:00 → 06:55-18:05
+    assert awake_share(touching, before=5, after=5) == pytest.approx((11 * 60 + 10) / 10080)

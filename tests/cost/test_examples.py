@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import pytest
 
-from airhost.config.schedule import ScheduleSettings
 from airhost.cost import estimate
 
 H = 730
@@ -264,10 +263,22 @@ def test_egress_choices_side_by_side_on_the_default_production_environment(examp
 
 
 def test_office_hours_cost_the_running_figure_awake_and_the_parked_one_asleep(examples, table):
-    env = examples("ecs", "fg-solo")
-    env = env.model_copy(update={"schedule": ScheduleSettings(awake=["Mon-Fri 07:00-20:00"],
-                                                                 timezone="Europe/Berlin")})
+    env = examples("ecs", "fg-office")  # fg-solo awake Mon-Fri 07:00-20:00 Europe/Berlin
     data = estimate(env, table.region("eu-west-1")).to_json()
-    running = fargate(1, 4) + DB_MICRO + NAT_LINE + LOGS + BUCKETS + SECRETS  # 63.16
-    parked = DB_MICRO + LOGS_PARKED + BUCKETS + SECRETS  # 18.57
-    assert data["scheduled_monthly"] == pytest.approx(parked + (running - parked) * 65 / 168, abs=0.01)  # 35.82
+    services = fargate(1, 4) + LOGS - LOGS_PARKED  # what sleeps with the services: 65 h of 168
+    always = DB_MICRO + LOGS_PARKED + BUCKETS + SECRETS  # 18.57
+    # the NAT instance wakes 10 min before the services and sleeps 10 min after: 65 h + 5 × 20 min
+    nat_hours = 65 + 5 * 20 / 60
+    assert data["scheduled_monthly"] == pytest.approx(
+        always + services * 65 / 168 + NAT_LINE * nat_hours / 168, abs=0.01)  # 35.90
+    assert data["scheduled_monthly"] == pytest.approx(35.90, abs=0.01)
+    assert data["scheduled_monthly"] <= 0.2 * data["mwaa"]["total_monthly"]  # 193.94
+
+
+def test_a_schedule_cannot_park_a_nat_gateway_so_it_bills_all_month(examples, table):
+    env = examples("ecs", "fg-office")
+    env = env.model_copy(update={"network": env.network.model_copy(update={"egress": "nat-gateway"})})
+    data = estimate(env, table.region("eu-west-1")).to_json()
+    services = fargate(1, 4) + LOGS - LOGS_PARKED
+    always = DB_MICRO + LOGS_PARKED + BUCKETS + SECRETS + GATEWAY_LINE
+    assert data["scheduled_monthly"] == pytest.approx(always + services * 65 / 168, abs=0.01)  # 72.49

@@ -38,12 +38,27 @@ class EmulatedScalableTarget(CloudFormationModel):
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
                                         region_name, **kwargs):
         properties = cloudformation_json["Properties"]
-        applicationautoscaling_backends[account_id][region_name].register_scalable_target(
+        backend = applicationautoscaling_backends[account_id][region_name]
+        backend.register_scalable_target(
             properties["ServiceNamespace"], properties["ResourceId"], properties["ScalableDimension"],
             int(properties["MinCapacity"]), int(properties["MaxCapacity"]),
             properties.get("RoleARN"), properties.get("SuspendedState"))
+        # The target's ScheduledActions property, as CloudFormation puts each action on AWS.
+        for action in properties.get("ScheduledActions", []):
+            bounds = {key: int(value) for key, value in action.get("ScalableTargetAction", {}).items()}
+            backend.put_scheduled_action(
+                properties["ServiceNamespace"], action["Schedule"], action.get("Timezone"),
+                action["ScheduledActionName"], properties["ResourceId"],
+                properties["ScalableDimension"], action.get("StartTime"), action.get("EndTime"), bounds)
         return cls(properties["ResourceId"], properties["ScalableDimension"],
                    properties["ServiceNamespace"])
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
+                                        account_id, region_name):
+        """New bounds or actions: registered again, as CloudFormation does (the same target)."""
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json,
+                                                   account_id, region_name)
 
 
 class EmulatedScalingPolicy(CloudFormationModel):

@@ -15,6 +15,7 @@ from airhost.render.airflow_env import COMPONENTS, Component
 from airhost.render.ecs import roles, workers
 from airhost.render.common import Json, Template, get_att, join, prefix, ref
 from airhost.render.data import AIRFLOW_SECRET_ARNS
+from airhost.render.ecs.schedule import bounds_output, scalable_target
 from airhost.render.ecs.services import camel, service
 from airhost.render.ecs.tasks import (
     CONTAINER, admin_secrets, capacity_provider_name, namespace_name, task_definition,
@@ -155,8 +156,12 @@ def _discovery(template: Template, env: Environment) -> None:
 
 
 def _service(template: Template, env: Environment, name: str) -> None:
-    description = template.resources[f"{camel(name)}TaskDefinition"]["Metadata"]["Description"]
-    service(template, env, name, f"{camel(name)}TaskDefinition", f"keeps running: {description}")
+    key = camel(name)
+    description = template.resources[f"{key}TaskDefinition"]["Metadata"]["Description"]
+    service(template, env, name, f"{key}TaskDefinition", f"keeps running: {description}")
+    if env.schedule:
+        count = ref(f"DesiredCount{key}")
+        scalable_target(template, env, key, count, count, f"{name} sleeps outside the schedule's hours")
 
 
 def _outputs(template: Template, env: Environment) -> None:
@@ -180,3 +185,4 @@ def _outputs(template: Template, env: Environment) -> None:
         template.output(f"Service{key}", get_att(f"{key}Service", "Name"), f"ECS service of {component}")
         pairs.append({"Fn::Join": ["=", [component, get_att(f"{key}Service", "Name")]]})
     template.output("Services", join(",", pairs), "component=service name, for each service")
+    bounds_output(template)

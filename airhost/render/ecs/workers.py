@@ -31,7 +31,8 @@ from __future__ import annotations
 
 from airhost.config.models import Environment, WorkerQueue
 from airhost.render.ecs.backlog import COLLECTION_SECONDS, backlog_queries
-from airhost.render.common import Json, Template, prefix, ref, sub
+from airhost.render.common import Json, Template, prefix, ref
+from airhost.render.ecs.schedule import scalable_target
 from airhost.render.ecs.services import camel, service
 from airhost.render.ecs.tasks import size_of, task_definition
 from airhost.render.ecs.worker_sizing import scale_out_steps
@@ -65,11 +66,8 @@ def celery_workers(template: Template, env: Environment, parameters: dict[str, s
 
 
 def _scaling(template: Template, env: Environment, key: str, queue: str, settings: WorkerQueue) -> None:
-    resource = sub(f"service/${{Cluster}}/${{{key}Service.Name}}")
-    template.add(f"{key}Scaling", "AWS::ApplicationAutoScaling::ScalableTarget",
-                 f"{key} runs between its min and max tasks", {
-                     "ServiceNamespace": "ecs", "ScalableDimension": "ecs:service:DesiredCount",
-                     "ResourceId": resource, "MinCapacity": settings.min, "MaxCapacity": settings.max})
+    scalable_target(template, env, key, settings.min, settings.max,
+                    f"{key} runs between its min and max tasks")
     per_worker = settings.tasks_per_worker
     adjustments = []
     for step in scale_out_steps(per_worker, settings.min, settings.max):

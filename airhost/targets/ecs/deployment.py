@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from airhost.airflow_api import ApiClient, ApiUnreachable
-from airhost.aws.autoscaling import AutoScaling
+from airhost.aws.autoscaling import AutoScaling, resource_id
 from airhost.aws.ecs import Ecs, ServiceState
 from airhost.aws.session import AwsSession, Clock
 from airhost.config.models import Environment
@@ -209,12 +209,26 @@ class EcsDeployment(CloudEnvironment):
                         "no parking record: resuming the configured counts")
         # before any service starts: images, secrets and logs need the way out
         self.set_egress(EGRESS_RUNNING, progress)
-        for target, (minimum, maximum) in (record or {}).get("bounds", {}).items():
+        for target, (minimum, maximum) in self._resume_bounds(record).items():
             progress.detail(f"autoscaling of {target.rsplit('/', 1)[-1]} back to {minimum}-{maximum}")
             self.autoscaling.set_bounds(target, minimum, maximum)
         states = self.scale(counts, progress, wait=wait)
         self.parameters.delete(self.parameter_name(PARKED))
         return states
+
+
+    def _resume_bounds(self, record: dict[str, Any] | None) -> dict[str, tuple[int, int]]:
+        """Each scalable target's bounds to resume: recorded when parking, else as deployed.
+
+        A scheduled sleep leaves min and max at 0 and no record; without the deployed bounds a
+        resumed worker group could never scale above 0.
+        """
+        facts = self.ecs_facts
+        bounds = {resource_id(facts.cluster, facts.services[component]): span
+                  for component, span in facts.bounds.items() if component in facts.services}
+        recorded = {target: (int(low), int(high))
+                    for target, (low, high) in (record or {}).get("bounds", {}).items()}
+        return {**bounds, **recorded}
 
 
 def _component(component: str, state: ServiceState | None, service: str) -> ComponentState:

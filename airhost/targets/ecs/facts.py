@@ -29,6 +29,7 @@ class EcsFacts:
     admin_secret: str | None = None
     buckets: dict[str, str] = field(default_factory=dict)  # LogsBucket/DagsBucket → name
     url: str | None = None
+    bounds: dict[str, tuple[int, int]] = field(default_factory=dict)  # component → autoscaling min, max
 
     def log_stream(self, component: str, task_id: str) -> str:
         return f"{component}/{self.container}/{task_id}"
@@ -41,6 +42,16 @@ def split_list(value: str) -> list[str]:
 def parse_services(value: str) -> dict[str, str]:
     pairs = (item.split("=", 1) for item in split_list(value) if "=" in item)
     return {component.strip(): service.strip() for component, service in pairs}
+
+
+def parse_bounds(value: str) -> dict[str, tuple[int, int]]:
+    """``worker=0-8,scheduler=2-2`` as {component: (min, max)}."""
+    bounds = {}
+    for component, _, span in (item.partition("=") for item in split_list(value)):
+        low, _, high = span.partition("-")
+        if low.isdigit() and high.isdigit():
+            bounds[component.strip()] = (int(low), int(high))
+    return bounds
 
 
 def facts_from(stacks: dict[Layer, Stack | None]) -> EcsFacts:
@@ -61,4 +72,5 @@ def facts_from(stacks: dict[Layer, Stack | None]) -> EcsFacts:
         admin_secret=data.get("AdminPasswordSecretArn"),
         buckets={key: data[key] for key in ("LogsBucket", "DagsBucket") if data.get(key)},
         url=access.get("Url"),
+        bounds=parse_bounds(airflow.get("ScalingBounds", "")),
     )
