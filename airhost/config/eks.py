@@ -31,6 +31,7 @@ EKS_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "work
 QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
 CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,80}$")
 GRAVITON = re.compile(r"^[a-z]+[0-9]+[a-z]*g[a-z]*\.")  # m7g, c7gn, r8gd: the 'g' marks Graviton
 
 
@@ -113,6 +114,19 @@ class EksSettings(StrictModel):
                             "task", "pgbouncer", "statsd"], PodResources] = Field(
         default_factory=dict,
         description="per component; 'task' is each KubernetesExecutor task pod's default")
+    task_queues: dict[str, PodResources] = Field(
+        default_factory=dict,
+        description="KubernetesExecutor task pod size per queue: a task with queue='heavy' runs "
+                    "in a pod of eks.task_queues.heavy's size")
+
+    @field_validator("task_queues")
+    @classmethod
+    def _queues(cls, value: dict[str, PodResources]) -> dict[str, PodResources]:
+        for queue in value:
+            if not QUEUE_NAME.match(queue):
+                raise ValueError(f"'{queue}' is not a queue name: letters, digits, '.', '_' and '-', "
+                                 "up to 80 characters")
+        return value
 
     @field_validator("cluster")
     @classmethod
@@ -220,6 +234,11 @@ def eks_rules(env: Environment) -> None:
         raise ValueError(
             "celery.broker redis is not available on EKS (the chart's Redis would hold a "
             "password airhost does not generate): use celery.broker: sqs")
+    if eks.task_queues and executor != "kubernetes":
+        raise ValueError(
+            "eks.task_queues sizes KubernetesExecutor task pods, but the executor is "
+            f"{executor}: leave it out" + (", or size Celery queues with workers.queues"
+                                           if executor == "celery" else ""))
     if "worker" in eks.replicas and executor != "celery":
         raise ValueError(
             "eks.replicas.worker sets Celery workers, but the executor is "

@@ -30,6 +30,7 @@ from airhost.render.airflow_env import (
 from airhost.render.data import BUNDLE_PREFIX, TASK_LOGS_PREFIX
 from airhost.render.eks.access import ingress_values, tailscale_sidecar
 from airhost.render.eks.identity import secrets_prefix
+from airhost.render.eks.task_sizes import local_settings
 from airhost.render.eks.names import (
     CHART_SECRET_VALUES, PGBOUNCER_SECRET, PGBOUNCER_STATS_SECRET, RELEASE, SERVICE_ACCOUNTS,
     queue_prefix,
@@ -192,6 +193,10 @@ def render_values(env: Environment, facts: EksFacts) -> dict[str, Any]:
                              "logGroomerSidecar": {"resources": SIDECAR_RESOURCES},
                              "serviceAccount": {"create": True, "name": SERVICE_ACCOUNTS["worker"]},
                              "env": _env_list(own["worker"])}
+        settings = local_settings(env)
+        if settings:
+            # per-queue sizes, applied by a cluster policy as DAGs are parsed
+            values["airflowLocalSettings"] = settings
     if executor == "celery":
         # The one renderer sets the broker (SQS, no credential); the chart's own would repeat it.
         # The chart insists on a broker URL of its own when its Redis is off: the same, unused.
