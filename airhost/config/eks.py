@@ -21,8 +21,12 @@ from airhost.config.base import StrictModel, _check_cidr
 if TYPE_CHECKING:
     from airhost.config.models import Environment
 
-# Kubernetes versions in EKS standard support (newest last); the default is the newest.
-KUBERNETES_VERSIONS = ("1.33", "1.34", "1.35")
+# Kubernetes versions in EKS standard support (14 months from each version's EKS release; newest
+# last), as of 2026-12: 1.35 (EKS release 2026-01-28, standard support to 2027-03-27) and 1.36.
+# 1.33 left standard support on 2026-07-29 and 1.34 on 2026-12-02: a cluster on them bills extended
+# support ($0.60 a cluster-hour instead of $0.10), which airhost does not render. The default is the
+# newest.
+KUBERNETES_VERSIONS = ("1.35", "1.36")
 DEFAULT_KUBERNETES_VERSION = KUBERNETES_VERSIONS[-1]
 # The official Apache Airflow Helm chart release airhost renders and tests.
 DEFAULT_CHART_VERSION = "1.21.0"
@@ -93,7 +97,7 @@ class EksSettings(StrictModel):
     cluster_security_group_id: str | None = Field(
         None, description="the existing cluster's security group (its pods reach the database "
                           "through it); only with eks.cluster")
-    kubernetes_version: str = Field(DEFAULT_KUBERNETES_VERSION, description="e.g. 1.35")
+    kubernetes_version: str = Field(DEFAULT_KUBERNETES_VERSION, description="e.g. 1.36")
     namespace: str = Field("airflow", description="Kubernetes namespace of the Helm release")
     chart_version: str = Field(DEFAULT_CHART_VERSION,
                                description="version of the official apache-airflow/airflow chart")
