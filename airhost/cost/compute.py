@@ -49,6 +49,7 @@ class ComputeLine:
     detail: str
     monthly: float
     at_max: float
+    parked: float = 0.0  # what still bills while parked (an EKS control plane, a load balancer)
 
 
 def services(env: Environment) -> list[Service]:

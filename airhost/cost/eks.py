@@ -16,6 +16,7 @@ import re
 
 from airhost.config.models import Environment
 from airhost.cost.compute import ComputeLine
+from airhost.cost.mwaa import AirflowShape, WorkerGroup
 from airhost.cost.prices import RegionPrices
 from airhost.render.eks.values import DEFAULT_RESOURCES
 
@@ -54,13 +55,30 @@ def running_pods(env: Environment) -> list[tuple[str, int, float, float]]:
     return pods
 
 
+def eks_shape(env: Environment) -> AirflowShape:
+    """The EKS environment as MWAA's classes measure it: its scheduler pods, and its Celery worker
+    pods or, with the KubernetesExecutor, each task's pod."""
+    scheduler, _ = _request(env, "scheduler")
+    worker = None
+    groups: tuple[WorkerGroup, ...] = ()
+    if env.airflow.executor == "celery":
+        worker, _ = _request(env, "worker")
+        replicas = env.eks.replicas_of("worker")
+        groups = (WorkerGroup(replicas, replicas, worker),)
+    elif env.airflow.executor == "kubernetes":
+        worker, _ = _request(env, "task")
+    return AirflowShape(scheduler, worker, env.eks.replicas_of("scheduler"),
+                        env.eks.replicas_of("api-server"), worker_groups=groups)
+
+
 def eks_compute_lines(env: Environment, prices: RegionPrices, task_hours: float) -> list[ComputeLine]:
     hours = prices.hours_per_month
     lines = []
     if env.eks.cluster is None:
         control = prices.get("eks", "cluster_hour") * hours
+        # the cluster bills by the hour whether or not anything runs on it: parked too
         lines.append(ComputeLine("EKS control plane", f"Kubernetes {env.eks.kubernetes_version}, "
-                                 "standard support", control, control))
+                                 "standard support; billed parked too", control, control, control))
     else:
         lines.append(ComputeLine("EKS cluster (existing)", f"{env.eks.cluster}'s control plane and "
                                  "nodes are billed to that cluster, not estimated here", 0.0, 0.0))
@@ -102,7 +120,8 @@ def _load_balancer(env: Environment, prices: RegionPrices) -> list[ComputeLine]:
     if env.access.mode != "alb":
         return []
     hours = prices.hours_per_month
-    cost = (prices.get("alb", "hour") + prices.get("alb", "lcu_hour")
-            + 2 * prices.get("public_ipv4_hour")) * hours
+    standing = (prices.get("alb", "hour") + 2 * prices.get("public_ipv4_hour")) * hours
+    cost = standing + prices.get("alb", "lcu_hour") * hours
+    # the Ingress and its load balancer stay while the pods are parked
     return [ComputeLine("load balancer (ALB, from the Ingress)", "1 ALB, 2 public IPv4, 1 LCU "
-                        "(assumed)", cost, cost)]
+                        "(assumed)", cost, cost, standing)]

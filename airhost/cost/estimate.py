@@ -18,7 +18,7 @@ from typing import Any, Callable
 from airhost.config.models import Environment
 from airhost.config.schedule import awake_share
 from airhost.cost.compute import ComputeLine, fargate_lines, managed_instance_lines
-from airhost.cost.mwaa import MwaaEstimate, estimate_mwaa
+from airhost.cost.mwaa import AirflowShape, MwaaEstimate, estimate_mwaa
 from airhost.cost.prices import CostError, RegionPrices
 from airhost.cost.rendered import Rendered, rendered_facts
 from airhost.render.egress import NAT_LEAD_MINUTES
@@ -145,8 +145,10 @@ class Estimate:
 def estimate(env: Environment, prices: RegionPrices,
              assumptions: Assumptions | None = None, *,
              compute_lines: ComputeLines | None = None,
-             stacks: list[StackTemplate] | None = None) -> Estimate:
-    """``compute_lines`` and ``stacks`` are the target's (ECS's when not given)."""
+             stacks: list[StackTemplate] | None = None,
+             shape: AirflowShape | None = None) -> Estimate:
+    """``compute_lines``, ``stacks`` and ``shape`` (for MWAA's class) are the target's (ECS's when
+    not given)."""
     assumed = assumptions or Assumptions()
     facts = rendered_facts(env, stacks)
     if compute_lines is not None:
@@ -155,11 +157,11 @@ def estimate(env: Environment, prices: RegionPrices,
         compute = fargate_lines(env, prices, assumed.ecs_task_hours)
     else:
         compute = managed_instance_lines(env, prices, assumed.ecs_task_hours, facts.instance_root_gib)
-    lines = [Line(c.label, c.detail, c.monthly, 0.0, 0.0, c.at_max) for c in compute]
+    lines = [Line(c.label, c.detail, c.monthly, c.parked, 0.0, c.at_max) for c in compute]
     lines.append(_database(env, prices, assumed))
     lines.extend(_network(env, prices, assumed, facts))
     lines.extend(_services(env, prices, assumed, facts))
-    mwaa = estimate_mwaa(env, prices, assumed.database_gb)
+    mwaa = estimate_mwaa(env, prices, assumed.database_gb, shape)
     share = awake_share(env.schedule) if env.schedule else None
     egress_share = (awake_share(env.schedule, before=NAT_LEAD_MINUTES, after=NAT_LEAD_MINUTES)
                     if env.schedule else None)

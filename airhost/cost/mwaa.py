@@ -76,36 +76,72 @@ class MwaaEstimate:
         return sum(line.at_max for line in self.lines)
 
 
+@dataclass(frozen=True)
+class WorkerGroup:
+    count: int  # workers this month (the group's min)
+    at_max: int
+    vcpu: float  # each worker's
+
+
+@dataclass(frozen=True)
+class AirflowShape:
+    """What an environment runs, in the terms MWAA's classes are chosen by; each target says its own.
+
+    ``single``: everything in one container of ``scheduler_vcpu`` (mw1.micro's shape).
+    ``worker_vcpu``: the default worker's (Celery), or each task's own (the ECS executor's task, the
+    KubernetesExecutor's pod); None when tasks run inside the scheduler.
+    """
+
+    scheduler_vcpu: float
+    worker_vcpu: float | None = None
+    schedulers: int = 1
+    api_servers: int = 1
+    single: bool = False
+    worker_groups: tuple[WorkerGroup, ...] = ()
+
+
 def _vcpu(env: Environment, name: str) -> float:
     return size_of(env, name).cpu / 1024
 
 
-def choose_class(env: Environment) -> MwaaClass:
+def ecs_shape(env: Environment) -> AirflowShape:
+    """An ECS environment's shape: its services' task sizes and counts."""
+    groups = tuple(WorkerGroup(s.count, s.at_max, s.vcpu) for s in services(env)
+                   if s.name.startswith("worker"))
     if env.ecs.topology == "standalone":
-        need = _vcpu(env, "standalone")
-        if need <= 1:
-            return CLASSES[0]
-    else:
-        need = _vcpu(env, "scheduler")
-        if env.airflow.executor in ("celery", "ecs"):
-            default = env.workers.size if env.airflow.executor == "celery" else None
-            need = max(need, (default or size_of(env, "worker")).cpu / 1024)
+        return AirflowShape(_vcpu(env, "standalone"), single=True, worker_groups=groups)
+    worker = None
+    if env.airflow.executor in ("celery", "ecs"):
+        default = env.workers.size if env.airflow.executor == "celery" else None
+        worker = (default or size_of(env, "worker")).cpu / 1024
+    return AirflowShape(_vcpu(env, "scheduler"), worker, env.ecs.schedulers, env.ecs.api_servers,
+                        worker_groups=groups)
+
+
+def choose_class(env: Environment, shape: AirflowShape | None = None) -> MwaaClass:
+    shape = shape or ecs_shape(env)
+    need = max(shape.scheduler_vcpu, shape.worker_vcpu or 0.0)
+    if shape.single and need <= 1:
+        return CLASSES[0]
     for option in CLASSES[1:]:
         if option.vcpu >= need:
             return option
     return CLASSES[-1]
 
 
-def worker_count(groups: list[Service], chosen: MwaaClass, at_max: bool) -> int:
+def worker_count(groups: tuple[WorkerGroup, ...], chosen: MwaaClass, at_max: bool) -> int:
     """MWAA workers holding our worker groups' vCPU, at least the included one."""
     needed = sum(math.ceil((g.at_max if at_max else g.count) * g.vcpu / chosen.vcpu) for g in groups)
     return min(chosen.max_workers, max(INCLUDED_WORKERS, needed))
 
 
-def estimate_mwaa(env: Environment, prices: RegionPrices, metadb_gb: float) -> MwaaEstimate:
+def estimate_mwaa(env: Environment, prices: RegionPrices, metadb_gb: float,
+                  shape: AirflowShape | None = None) -> MwaaEstimate:
+    """The MWAA environment of ``shape`` (the target's; an ECS environment's when not given)."""
     if env.mwaa is not None:
         return _estimate_recorded(env, prices, metadb_gb)
-    chosen = choose_class(env)
+    shape = shape or ecs_shape(env)
+    chosen = choose_class(env, shape)
     hours = prices.hours_per_month
     name = chosen.name
     lines = [MwaaLine(f"MWAA environment {name}",
@@ -113,20 +149,16 @@ def estimate_mwaa(env: Environment, prices: RegionPrices, metadb_gb: float) -> M
                       f"{chosen.included_webservers} web server(s), {INCLUDED_WORKERS} worker included",
                       prices.get("mwaa", "environment_hour", name) * hours,
                       prices.get("mwaa", "environment_hour", name) * hours)]
-    groups = [s for s in services(env) if s.name.startswith("worker")]
-    workers = worker_count(groups, chosen, at_max=False)
-    workers_max = worker_count(groups, chosen, at_max=True)
+    workers = worker_count(shape.worker_groups, chosen, at_max=False)
+    workers_max = worker_count(shape.worker_groups, chosen, at_max=True)
     if workers_max > INCLUDED_WORKERS:
         hourly = prices.get("mwaa", "worker_hour", name)
         lines.append(MwaaLine("MWAA additional workers",
                               f"{workers - INCLUDED_WORKERS} now, up to {workers_max - INCLUDED_WORKERS}",
                               (workers - INCLUDED_WORKERS) * hourly * hours,
                               (workers_max - INCLUDED_WORKERS) * hourly * hours))
-    split = env.ecs.topology == "split"
-    for what, ours, included in (("schedulers", env.ecs.schedulers if split else 1,
-                                  chosen.included_schedulers),
-                                 ("web servers", env.ecs.api_servers if split else 1,
-                                  chosen.included_webservers)):
+    for what, ours, included in (("schedulers", shape.schedulers, chosen.included_schedulers),
+                                 ("web servers", shape.api_servers, chosen.included_webservers)):
         extra = max(0, ours - included)
         if extra:
             key = "scheduler_hour" if what == "schedulers" else "webserver_hour"

@@ -14,7 +14,7 @@ import yaml
 
 from airhost.config.loader import Project
 from airhost.cost import Assumptions, Estimate, RegionPrices, estimate
-from airhost.cost.eks import eks_compute_lines
+from airhost.cost.eks import eks_compute_lines, eks_shape
 from airhost.config.models import Environment
 from airhost.render.eks import LAYERS, render_stacks
 from airhost.render.eks.access import ingress_class
@@ -49,7 +49,7 @@ def _estimate(env: Environment, prices: RegionPrices,
               assumptions: Assumptions | None = None) -> Estimate:
     """The month's estimate, counted in the EKS stacks, with the cluster's own compute lines."""
     return estimate(env, prices, assumptions, compute_lines=eks_compute_lines,
-                    stacks=render_stacks(env, "cost-estimate"))
+                    stacks=render_stacks(env, "cost-estimate"), shape=eks_shape(env))
 
 
 def eks_manifests(env: Environment, values: dict[str, Any]) -> list[dict[str, Any]]:
