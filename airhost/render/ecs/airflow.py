@@ -185,4 +185,5 @@ def _outputs(template: Template, env: Environment) -> None:
         template.output(f"Service{key}", get_att(f"{key}Service", "Name"), f"ECS service of {component}")
         pairs.append({"Fn::Join": ["=", [component, get_att(f"{key}Service", "Name")]]})
     template.output("Services", join(",", pairs), "component=service name, for each service")
-    bounds_output(template)
+    if env.schedule:
+        bounds_output(template)

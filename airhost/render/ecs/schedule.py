@@ -52,7 +52,8 @@ def scalable_target(template: Template, env: Environment, key: str, minimum: int
 
 def bounds_output(template: Template) -> None:
     """``ScalingBounds``: ``component=min-max,...`` for every scalable target, as deployed — what
-    ``--resume`` restores when a scheduled sleep, not a manual park, stopped the services."""
+    ``--resume`` restores when a scheduled sleep, not a manual park, stopped the services (only a
+    schedule sets bounds to 0 without a parking record, so only a scheduled stack has it)."""
     pairs = []
     for key, resource in sorted(template.resources.items()):
         if resource["Type"] != "AWS::ApplicationAutoScaling::ScalableTarget":
