@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from airhost.airflow_api import ApiClient
+from airhost.airflow_api import ApiClient, ApiUnreachable
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,7 +54,7 @@ class Airflow:
         while time.monotonic() < deadline:
             try:
                 return self.client.get(f"/api/v2/dags/{dag_id}")
-            except OSError:
+            except (OSError, ApiUnreachable):
                 time.sleep(1)
         raise AssertionError(f"DAG {dag_id} was not parsed within {timeout} s")
 
@@ -66,7 +66,7 @@ class Airflow:
         while time.monotonic() < deadline:
             try:
                 run = self.client.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run['dag_run_id'])}")
-            except OSError:  # an API server busy with many running tasks may miss one poll
+            except (OSError, ApiUnreachable):  # a busy API server may miss one poll
                 time.sleep(1)
                 continue
             if run["state"] in ("success", "failed"):
