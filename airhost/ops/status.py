@@ -128,7 +128,8 @@ def _cloud_status(cloud: CloudEnvironment, check_api: bool, show_password: bool)
         healthy=health.get("healthy"), components=components, url=facts.url,
         release=release, database=database, health=health,
         parked=cloud.parameters.get_json(cloud.parameter_name(PARKED)) is not None,
-        admin_secret=facts.admin_secret, username=username, password=password)
+        admin_secret=facts.admin_secret, username=username, password=password,
+        details=cloud.status_details())
 
 
 def format_status(status: EnvironmentStatus) -> Group:
