@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: up down test test-fast bench clean system-deps smoke-ec2
+.PHONY: up down test test-fast bench clean system-deps smoke-ec2 smoke-eks
 
 $(BIN)/airhost: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ test-fast: $(BIN)/airhost $(CHECKOV_VENV)/bin/checkov
 # Opt-in, against a real AWS account (costs money; never part of make test): see smoke/.
 smoke-ec2: $(BIN)/airhost
 	$(BIN)/python -m pytest smoke/test_ec2_real_account.py -s -p no:cacheprovider
+
+smoke-eks: $(BIN)/airhost
+	$(BIN)/python -m pytest smoke/test_eks_real_account.py -s -p no:cacheprovider
 
 bench: $(BIN)/airhost $(CHECKOV_VENV)/bin/checkov system-deps
 	$(BIN)/python bench/local_up.py
