@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
-import ipaddress
 import json
 import ssl
 import tempfile
@@ -35,6 +34,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import yaml
+
+from tests.emulator.kubernetes_controllers import PodScript, react, set_pods
+from tests.emulator.kubernetes_wire import ApiError, certificate, decode_protobuf
 
 # (group, version) → plural → (kind, namespaced, subresources)
 RESOURCES: dict[tuple[str, str], dict[str, tuple[str, bool, tuple[str, ...]]]] = {
@@ -74,13 +76,6 @@ OPENAPI_V2 = b"\x0a\x032.0\x12\x0e\x0a\x06double\x12\x04v1.0"
 OPENAPI_V2_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 SERVER_VERSION = {"major": "1", "minor": "33", "gitVersion": "v1.33.0-eks-double",
                   "platform": "linux/amd64"}
-
-
-@dataclass
-class PodScript:
-    exit_code: int = 0
-    lines: list[str] = field(default_factory=list)
-    hangs: bool = False  # runs until deleted
 
 
 @dataclass
@@ -145,7 +140,7 @@ class KubernetesApi:
             meta["generation"] = (old or {}).get("metadata", {}).get("generation", 0) + (
                 1 if spec_changed else 0)
             self.objects[key] = obj
-            _react(self, group_version, plural, namespace, obj, created=new)
+            react(self, group_version, plural, namespace, obj, created=new)
             return obj
 
     def delete(self, key: tuple[str, str, str, str]) -> dict[str, Any] | None:
@@ -163,149 +158,12 @@ class KubernetesApi:
                 for other in [k for k in self.objects if k[2] == name]:
                     self.objects.pop(other)
             if plural in ("deployments", "statefulsets"):
-                _set_pods(self, namespace, obj, 0)
+                set_pods(self, namespace, obj, 0)
             return obj
 
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# -- controllers ----------------------------------------------------------------------------------
-
-def _script_for(api: KubernetesApi, pod_spec: dict[str, Any]) -> PodScript:
-    container = (pod_spec.get("containers") or [{}])[0]
-    text = " ".join(container.get("command", []) + container.get("args", []))
-    return next((s for key, s in api.scripts.items() if key in text), PodScript())
-
-
-def _finish_pod(api: KubernetesApi, namespace: str, pod: dict[str, Any]) -> PodScript:
-    script = _script_for(api, pod.get("spec", {}))
-    name = pod["metadata"]["name"]
-    container = (pod["spec"].get("containers") or [{}])[0].get("name", "base")
-    api.logs[(namespace, name)] = list(script.lines)
-    if script.hangs:
-        pod["status"] = {"phase": "Running", "containerStatuses": [{
-            "name": container, "ready": True, "restartCount": 0, "imageID": "",
-            "image": (pod["spec"].get("containers") or [{}])[0].get("image", ""),
-            "state": {"running": {"startedAt": _now()}}}]}
-        return script
-    phase = "Succeeded" if script.exit_code == 0 else "Failed"
-    pod["status"] = {"phase": phase, "containerStatuses": [{
-        "name": container, "ready": False, "restartCount": 0,
-        "image": (pod["spec"].get("containers") or [{}])[0].get("image", ""), "imageID": "",
-        "state": {"terminated": {"exitCode": script.exit_code,
-                                 "reason": "Completed" if script.exit_code == 0 else "Error",
-                                 "startedAt": _now(), "finishedAt": _now()}}}]}
-    return script
-
-
-def _react(api: KubernetesApi, group_version: str, plural: str, namespace: str,
-           obj: dict[str, Any], *, created: bool) -> None:
-    if plural == "pods" and created and not obj["metadata"].get("labels", {}).get("job-name") \
-            and not obj.get("status", {}).get("phase"):
-        _finish_pod(api, namespace, obj)
-    elif plural == "jobs" and created:
-        name = obj["metadata"]["name"]
-        template = copy.deepcopy(obj["spec"]["template"])
-        labels = {**template.get("metadata", {}).get("labels", {}), "job-name": name,
-                  "batch.kubernetes.io/job-name": name}
-        pod = {"apiVersion": "v1", "kind": "Pod",
-               "metadata": {"name": f"{name}-{uuid.uuid4().hex[:5]}", "labels": labels,
-                            "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": name, "controller": True,
-                                                 "uid": obj["metadata"]["uid"]}]},
-               "spec": template.get("spec", {})}
-        script = _finish_pod(api, namespace, pod)
-        api.put("v1", "pods", namespace, pod, new=False)
-        if script.hangs:
-            obj["status"] = {"startTime": _now(), "active": 1}
-            return
-        done = "Complete" if script.exit_code == 0 else "Failed"
-        obj["status"] = {"startTime": _now(), "conditions": [{"type": done, "status": "True"}],
-                         ("succeeded" if script.exit_code == 0 else "failed"): 1}
-    elif plural == "services" and obj.get("spec", {}).get("type") != "ExternalName":
-        obj["spec"].setdefault("clusterIP", f"10.100.{len(api.objects) % 250}.{api.version % 250 + 1}")
-    elif plural in ("deployments", "statefulsets"):
-        replicas = obj.get("spec", {}).get("replicas", 1)
-        name, generation = obj["metadata"]["name"], obj["metadata"]["generation"]
-        if name in api.held and api.held[name] is None and not created:
-            api.held[name] = generation
-        ready = replicas - (1 if api.held.get(name) == generation and replicas else 0)
-        obj["status"] = {"observedGeneration": obj["metadata"]["generation"], "replicas": replicas,
-                         "readyReplicas": ready, "updatedReplicas": ready,
-                         "availableReplicas": ready, "currentReplicas": ready}
-        if plural == "statefulsets":
-            obj["status"]["currentRevision"] = obj["status"]["updateRevision"] = "r1"
-        else:
-            _replica_set(api, namespace, obj, ready)
-        _set_pods(api, namespace, obj, replicas)
-
-
-def _replica_set(api: KubernetesApi, namespace: str, deployment: dict[str, Any], ready: int) -> None:
-    """The Deployment's current ReplicaSet (the one whose template is its own), as its controller
-    keeps it: older ones of the Deployment are removed."""
-    template = copy.deepcopy(deployment["spec"].get("template", {}))
-    digest = uuid.uuid5(uuid.NAMESPACE_OID, json.dumps(template, sort_keys=True)).hex[:10]
-    labels = {**template.get("metadata", {}).get("labels", {}), "pod-template-hash": digest}
-    template.setdefault("metadata", {})["labels"] = labels
-    owner = {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment["metadata"]["name"],
-             "uid": deployment["metadata"]["uid"], "controller": True}
-    name = f"{deployment['metadata']['name']}-{digest}"
-    for key, other in list(api.objects.items()):
-        if key[1] == "replicasets" and key[2] == namespace and key[3] != name and \
-                other["metadata"].get("ownerReferences", [{}])[0].get("uid") == owner["uid"]:
-            api.objects.pop(key)
-    replicas = deployment["spec"].get("replicas", 1)
-    api.version += 1
-    api.objects[("apps/v1", "replicasets", namespace, name)] = {
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels,
-                     "ownerReferences": [owner], "uid": str(uuid.uuid4()),
-                     "resourceVersion": str(api.version), "generation": 1},
-        "spec": {"replicas": replicas, "selector": deployment["spec"].get("selector", {}),
-                 "template": template},
-        "status": {"replicas": replicas, "readyReplicas": ready, "availableReplicas": ready,
-                   "fullyLabeledReplicas": replicas, "observedGeneration": 1}}
-
-
-def _set_pods(api: KubernetesApi, namespace: str, workload: dict[str, Any], count: int) -> None:
-    name = workload["metadata"]["name"]
-    prefix = f"{name}-pod-"
-    for key in [k for k in api.objects if k[1] == "pods" and k[2] == namespace
-                and k[3].startswith(prefix)]:
-        api.objects.pop(key)
-    existing: list[Any] = []
-    labels = workload.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
-    for index in range(len(existing), count):
-        pod_name = f"{prefix}{index}"
-        running = not (api.held.get(name) == workload["metadata"]["generation"]
-                       and index == count - 1)
-        pod = {"apiVersion": "v1", "kind": "Pod",
-               "metadata": {"name": pod_name, "namespace": namespace, "labels": dict(labels),
-                            "uid": str(uuid.uuid4()), "creationTimestamp": _now()},
-               "spec": copy.deepcopy(workload["spec"]["template"].get("spec", {})),
-               "status": {"phase": "Running" if running else "Pending", "containerStatuses": [
-                   {"name": c.get("name", ""), "ready": running, "restartCount": 0,
-                    "image": c.get("image", ""), "imageID": "",
-                    "state": {"running": {"startedAt": _now()}} if running else
-                    {"waiting": {"reason": "ContainerCreating"}}}
-                   for c in workload["spec"]["template"].get("spec", {}).get("containers", [])]}}
-        api.objects[("v1", "pods", namespace, pod_name)] = pod
-        api.logs[(namespace, pod_name)] = [f"{name}: {line}" for line in api.component_lines]
-    _place_nodes(api)
-
-
-def _place_nodes(api: KubernetesApi) -> None:
-    """Auto Mode's way: a node while any component's pod runs, none when nothing does."""
-    running = any(k[1] == "pods" and obj.get("status", {}).get("phase") == "Running"
-                  for k, obj in api.objects.items())
-    key = ("v1", "nodes", "", "node-1")
-    if running and key not in api.objects:
-        api.objects[key] = {"apiVersion": "v1", "kind": "Node", "metadata": {
-            "name": "node-1", "uid": str(uuid.uuid4()), "labels": {}},
-            "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
-    elif not running:
-        api.objects.pop(key, None)
 
 
 # -- HTTP -------------------------------------------------------------------------------------------
@@ -344,80 +202,6 @@ def _selects(selector: str, labels: dict[str, str]) -> bool:
         elif term not in labels:
             return False
     return True
-
-
-def _fields(data: bytes) -> list[tuple[int, Any]]:
-    """A protobuf message's (field number, value) pairs: varints as ints, the rest as bytes."""
-    found, at = [], 0
-
-    def varint() -> int:
-        nonlocal at
-        value, shift = 0, 0
-        while True:
-            byte = data[at]
-            at += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                return value
-
-    while at < len(data):
-        tag = varint()
-        number, wire = tag >> 3, tag & 7
-        if wire == 0:
-            found.append((number, varint()))
-        elif wire == 2:
-            length = varint()
-            found.append((number, data[at:at + length]))
-            at += length
-        elif wire == 1:
-            found.append((number, data[at:at + 8]))
-            at += 8
-        elif wire == 5:
-            found.append((number, data[at:at + 4]))
-            at += 4
-        else:
-            raise ApiError(400, "BadRequest", f"unreadable protobuf (wire type {wire})")
-    return found
-
-
-def _string_map(entries: list[bytes]) -> dict[str, bytes]:
-    pairs = (dict(_fields(entry)) for entry in entries)
-    return {pair.get(1, b"").decode(): pair.get(2, b"") for pair in pairs}
-
-
-def decode_protobuf(raw: bytes) -> dict[str, Any]:
-    """A Secret or ConfigMap in Kubernetes' protobuf envelope (``k8s\\0`` + runtime.Unknown), as
-    client-go sends them for core types: the fields those kinds have, as JSON would carry them."""
-    if not raw.startswith(b"k8s\x00"):
-        raise ApiError(400, "BadRequest", "protobuf body without the k8s envelope")
-    unknown = dict(_fields(raw[4:]))
-    type_meta = dict(_fields(unknown.get(1, b"")))
-    kind = type_meta.get(2, b"").decode()
-    if kind not in ("Secret", "ConfigMap"):
-        raise ApiError(415, "UnsupportedMediaType", f"protobuf {kind} is not taken here")
-    fields = _fields(unknown.get(2, b""))
-    meta_fields = _fields(next((value for number, value in fields if number == 1), b""))
-    meta: dict[str, Any] = {}
-    for number, key in ((1, "name"), (2, "generateName"), (3, "namespace"), (6, "resourceVersion")):
-        value = next((v for n, v in meta_fields if n == number), None)
-        if value:
-            meta[key] = value.decode()
-    for number, key in ((11, "labels"), (12, "annotations")):
-        entries = [v for n, v in meta_fields if n == number]
-        if entries:
-            meta[key] = {k: v.decode() for k, v in _string_map(entries).items()}
-    obj: dict[str, Any] = {"apiVersion": type_meta.get(1, b"").decode() or "v1", "kind": kind,
-                           "metadata": meta}
-    data = _string_map([v for n, v in fields if n == 2])
-    if kind == "Secret":
-        obj["data"] = {k: base64.b64encode(v).decode() for k, v in data.items()}
-        secret_type = next((v for n, v in fields if n == 3), b"")
-        if secret_type:
-            obj["type"] = secret_type.decode()
-    else:
-        obj["data"] = {k: v.decode() for k, v in data.items()}
-    return obj
 
 
 def valid_eks_token(header: str) -> bool:
@@ -512,12 +296,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:  # noqa: N802
         self._route("DELETE")
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.reason, self.message = code, reason, message
 
 
 def _discovery(path: str) -> dict[str, Any] | None:
@@ -663,37 +441,13 @@ def _scale(obj: dict[str, Any]) -> dict[str, Any]:
             "status": {"replicas": obj.get("status", {}).get("replicas", 0)}}
 
 
-def _certificate() -> tuple[bytes, bytes]:
-    """A self-signed certificate for 127.0.0.1 (its own CA, as an EKS cluster's is)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=2))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.SubjectAlternativeName([
-                x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
-                critical=False)
-            .sign(key, hashes.SHA256()))
-    return (cert.public_bytes(serialization.Encoding.PEM),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()))
-
-
 def start_kubernetes_api() -> tuple[ThreadingHTTPServer, KubernetesApi]:
     """The double on a free 127.0.0.1 port, serving HTTPS with its own CA."""
     api = KubernetesApi()
     handler = type("Handler", (_Handler,), {"api": api})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    cert, key = _certificate()
+    cert, key = certificate()
     with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as files:
         files.write(cert + key)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

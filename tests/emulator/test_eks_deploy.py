@@ -9,6 +9,7 @@ offline copy. What this proves and what it cannot is in the README's EKS section
 from __future__ import annotations
 
 import base64
+import json
 
 import boto3
 import pytest
@@ -93,7 +94,12 @@ def test_first_deploy_migrates_in_a_job_before_the_chart_is_installed(kube, kube
     assert release.bootstrapped and release.target == "eks" and release.facts["helm_revision"] == 1
 
 
-def test_the_kubernetes_secrets_are_the_secrets_manager_values(kube, kubernetes):
+def test_plan_then_the_kubernetes_secrets_are_the_secrets_manager_values(kube, kubernetes,
+                                                                           run_cli):
+    before = run_cli("plan", "auto", "--config", str(kube.root), "--output", "json")
+    assert before.exit_code == 0, before.stderr
+    assert [p["action"] for p in json.loads(before.stdout)] == ["create"] * 3
+    assert not kubernetes.requests  # a plan changes nothing, in AWS or in the cluster
     kube.deploy("auto")
     deployment = kube.aws("auto")
     data = deployment.outputs("data")

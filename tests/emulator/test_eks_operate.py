@@ -51,9 +51,12 @@ def test_run_status_and_logs_through_the_cli(kube, kubernetes, run_cli):  # noqa
     assert unknown.exit_code == 2 and "scheduler" in unknown.stderr
 
 
-def test_scale_park_resume(kube, kubernetes, run_cli):  # noqa: F811
-    kube.deploy("auto")
+def test_deploy_from_the_cli_then_scale_park_resume(kube, kubernetes, run_cli):  # noqa: F811
     root = str(kube.root)
+    deployed = run_cli("deploy", "auto", "--config", root, "--yes")
+    assert deployed.exit_code == 0, deployed.stderr
+    assert "Database migrating done!" in deployed.stdout + deployed.stderr  # the Job's log
+    assert "helm upgrade --install" in deployed.stderr  # progress goes to stderr
     scaled = run_cli("scale", "auto", "scheduler=2", "--config", root, "--output", "json")
     assert scaled.exit_code == 0, scaled.stderr
     assert kubernetes.stored("deployments", "airflow")["airflow-scheduler"]["spec"]["replicas"] == 2
