@@ -62,6 +62,7 @@ bench: $(BIN)/airhost $(CHECKOV_VENV)/bin/checkov system-deps
 	$(BIN)/python bench/scale_signal.py
 	AIRHOST_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python bench/render.py
 	$(BIN)/python bench/deploy.py
+	$(BIN)/python bench/eks_deploy.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) examples/*/.airhost
