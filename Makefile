@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: up down test test-fast bench clean system-deps smoke-ec2
+.PHONY: up down test test-fast bench clean system-deps smoke-ec2 smoke-eks
 
 $(BIN)/airhost: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ test-fast: $(BIN)/airhost $(CHECKOV_VENV)/bin/checkov
 smoke-ec2: $(BIN)/airhost
 	$(BIN)/python -m pytest smoke/test_ec2_real_account.py -s -p no:cacheprovider
 
+smoke-eks: $(BIN)/airhost
+	$(BIN)/python -m pytest smoke/test_eks_real_account.py -s -p no:cacheprovider
+
 bench: $(BIN)/airhost $(CHECKOV_VENV)/bin/checkov system-deps
 	$(BIN)/python bench/local_up.py
 	$(BIN)/python bench/dag_push.py
@@ -59,6 +62,7 @@ bench: $(BIN)/airhost $(CHECKOV_VENV)/bin/checkov system-deps
 	$(BIN)/python bench/scale_signal.py
 	AIRHOST_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python bench/render.py
 	$(BIN)/python bench/deploy.py
+	$(BIN)/python bench/eks_deploy.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) examples/*/.airhost

@@ -1,7 +1,8 @@
-"""Shared test helpers: running the CLI in-process and writing small projects."""
+"""Shared test helpers: running the CLI in-process, writing small projects, the offline chart."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 from airhost.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
+# The official Airflow chart's unmodified offline copy (../shared/charts/README.md).
+CHART = REPO.parent / "shared" / "charts" / "airflow-1.21.0"
 
 
 @dataclass
@@ -45,3 +48,19 @@ def write_project(tmp_path):
         return root
 
     return write
+
+
+@pytest.fixture(scope="session")
+def chart(tmp_path_factory):
+    """The offline chart in a scratch folder, with a stub ``charts/postgresql``: Helm refuses a
+    chart whose declared dependency is missing (the copy has no bundled PostgreSQL subchart,
+    which airhost never enables)."""
+    if not (CHART / "Chart.yaml").exists():
+        pytest.fail(f"the offline chart copy is missing at {CHART}", pytrace=False)
+    scratch = tmp_path_factory.mktemp("chart") / "airflow"
+    shutil.copytree(CHART, scratch)
+    stub = scratch / "charts" / "postgresql"
+    stub.mkdir(parents=True, exist_ok=True)
+    (stub / "Chart.yaml").write_text("apiVersion: v2\nname: postgresql\nversion: 13.2.24\n",
+                                     encoding="utf-8")
+    return scratch

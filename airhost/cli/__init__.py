@@ -13,10 +13,12 @@ import click
 from airhost import __version__
 from airhost.errors import AirhostError
 
-from airhost.cli import cost, dags, deploy, image, imports, lifecycle, local, operate, project, render, status
+from airhost.cli import (
+    cost, dags, deploy, image, imports, kubeconfig, lifecycle, local, operate, project, render, status,
+)
 
 COMMAND_MODULES = [project, local, status, dags, image, deploy, operate, render, cost, lifecycle,
-                   imports]
+                   imports, kubeconfig]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -105,6 +105,9 @@ class EksSettings(StrictModel):
         "official", description="official (apache/airflow) or ecr (the project's image)")
     ha: bool = Field(False, description="two schedulers and two API servers")
     pgbouncer: bool = Field(True, description="PgBouncer in front of the database")
+    rollout_timeout: int = Field(
+        900, ge=5, le=7200, description="seconds Helm waits for a release's pods to be ready "
+                                        "before it rolls the release back")
     public_endpoint_cidrs: list[str] = Field(
         default_factory=list, description="open the cluster's API endpoint to these networks too "
                                           "(private only when empty)")

@@ -14,6 +14,7 @@ from airhost.ops.image import pushed_image
 from airhost.ops.release import read_release
 from airhost.progress import Progress
 from airhost.render.stacks import StackTemplate
+from airhost.targets import require
 from airhost.targets.cloud import CloudEnvironment
 
 __all__ = ["DeploySummary", "deploy_environment"]
@@ -32,6 +33,7 @@ def deploy_environment(env: Environment, config_hash: str, progress: Progress, *
     previous = read_release(deployment)
     if previous and previous.bootstrapped and previous.airflow_version not in (
             "", env.airflow.version):
+        require(env, "upgrade")  # a target that cannot upgrade says so before anything changes
         progress.detail(f"the release runs Airflow {previous.airflow_version}, the config says "
                         f"{env.airflow.version}: deploying as an upgrade")
         return upgrade_environment(env, config_hash, progress, deployment=deployment,

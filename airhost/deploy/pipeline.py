@@ -7,7 +7,8 @@
    events streamed; an empty change set is "no changes". Until a deploy has completed its
    bootstrap (the release record says so) every stack's ``counts`` are held at 0: nothing may
    start before the database is migrated, even when a first deploy is re-run;
-3. **hold**: the target makes sure nothing of Airflow runs while the database is migrated;
+3. **prepare** and **hold**: the target puts in place what its commands need (EKS: the
+   namespace and the Kubernetes secrets) and makes sure nothing of Airflow runs while the database is migrated;
 4. **migrate**: ``airflow db migrate`` and the admin user as one-off commands, logs streamed, exit
    codes checked (skipped when nothing changed and the release says it already ran for this
    config);
@@ -168,6 +169,7 @@ def run_pipeline(env: Environment, config_hash: str, progress: Progress, *,
     results, held = deploy_stacks(deployment, stacks, progress, confirm=confirm, image=image,
                                   hold=not bootstrapped)
     changed = any(result.action != "unchanged" for result in results)
+    deployment.prepare(progress)
     current = bool(previous and previous.config_hash == config_hash and bootstrapped)
     steps: dict[str, Any] = {}
     if changed or not current:

@@ -1,6 +1,7 @@
 """``destroy``: remove an environment's stacks, newest layer first, keeping what cannot come back.
 
-Before anything is deleted a final database snapshot is taken and waited for (its id is the way
+Before anything is deleted the target removes what lives outside the stacks (EKS: the Helm
+release and its namespace), then a final database snapshot is taken and waited for (its id is the way
 back: restore from it). The data stack's termination protection and the database's deletion
 protection are lifted only then. The log and DAG buckets are retained by their stack and kept unless
 ``delete_data``; the release and parking records in SSM go with the environment.
@@ -41,6 +42,7 @@ def destroy_environment(aws: CloudEnvironment, progress: Progress, *,
     """Snapshot the database, delete the stacks in reverse order; what was done."""
     plan = describe_destruction(aws, delete_data=delete_data)
     stacks = {layer: stack for layer, stack in aws.stacks().items() if stack is not None}
+    aws.uninstall(progress)
     snapshot = _final_snapshot(aws, plan["database"], progress)
     deleted = []
     for layer in reversed(aws.layers):

@@ -136,7 +136,8 @@ def _cloud_status(cloud: CloudEnvironment, check_api: bool, show_password: bool)
         # a scheduled wake after a manual park leaves the record behind: running is not parked
         parked=record is not None and not running,
         schedule=schedule_status(env.schedule, cloud.clock.utcnow()) if env.schedule else None,
-        admin_secret=facts.admin_secret, username=username, password=password)
+        admin_secret=facts.admin_secret, username=username, password=password,
+        details=cloud.status_details())
 
 
 def schedule_status(schedule: ScheduleSettings, now: datetime) -> dict[str, Any]:

@@ -31,7 +31,7 @@ CAPABILITIES = {
     "up": "up/down", "render": "render", "plan": "plan", "deploy": "deploy", "destroy": "destroy",
     "status": "status", "logs": "logs", "run": "run", "scale": "scale", "dags": "dags push/list",
     "backup": "backup/restore", "upgrade": "upgrade", "cost": "cost", "diagram": "diagram",
-    "image": "image build/push", "shell": "shell",
+    "image": "image build/push", "shell": "shell", "kubeconfig": "kubeconfig",
 }
 
 
@@ -120,6 +120,14 @@ class Deployment(ABC):
         """The command that opens an interactive shell where ``component`` runs."""
         raise NotImplementedError
 
+    def kubeconfig(self, credential_command: list[str]) -> dict[str, Any]:
+        """A kubeconfig for the environment's cluster whose user runs ``credential_command``."""
+        raise NotImplementedError
+
+    def credential(self) -> dict[str, Any]:
+        """An ExecCredential (client.authentication.k8s.io/v1beta1) for the cluster, for kubectl."""
+        raise NotImplementedError
+
     def bundle(self) -> Destination:
         """Where ``dags push`` uploads the DAG bundle this environment's Airflow reads."""
         raise NotImplementedError
@@ -134,6 +142,16 @@ class Deployment(ABC):
                          image: str | None) -> dict[str, str]:
         """The target's say on a stack's parameters (the image to run); ``values`` as given."""
         return values
+
+    def prepare(self, progress: Progress) -> None:
+        """What must exist after the stacks and before any command runs (nothing, by default)."""
+
+    def uninstall(self, progress: Progress) -> None:
+        """What must go before the stacks are deleted (nothing, by default)."""
+
+    def status_details(self) -> dict[str, Any]:
+        """The target's own part of ``status`` (a cluster's nodes, a release), beyond components."""
+        return {}
 
     def hold(self, progress: Progress) -> None:
         """Stop every Airflow component (nothing runs against the database afterwards)."""

@@ -97,6 +97,8 @@ LOCAL = Target(
     open=_open,
     summary=lambda env: "this machine",
     instead={
+        "kubeconfig": "a local environment runs no Kubernetes cluster: 'airhost status' shows "
+                      "its processes",
         "render": "it runs on this machine: there is no CloudFormation to render; "
                   "use 'airhost up'",
         "diagram": "it runs on this machine: there is nothing in AWS to draw",

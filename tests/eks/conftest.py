@@ -1,14 +1,12 @@
 """Fixtures for the EKS examples: environments, stacks, Helm values, and the manifests real Helm
 renders from them with the official chart's unmodified offline copy (../shared/charts/).
 
-Helm refuses a chart whose declared dependency is missing (the copy has no bundled PostgreSQL
-subchart, which airhost never enables), so the chart is copied to a scratch folder with a stub
-``charts/postgresql`` and named through ``AIRHOST_HELM_CHART``, the setting users set too.
+The ``chart`` fixture (tests/conftest.py) is that copy, ready for Helm, named through
+``AIRHOST_HELM_CHART``, the setting users set too.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,9 +14,9 @@ import pytest
 from airhost.config import load_project
 from airhost.render.eks import render_stacks
 from airhost.render.eks.values import placeholder_facts, render_values
+from tests.conftest import CHART  # noqa: F401  (the offline chart; the ``chart`` fixture is there)
 
 REPO = Path(__file__).resolve().parents[2]
-CHART = REPO.parent / "shared" / "charts" / "airflow-1.21.0"
 EXAMPLE = REPO / "examples" / "eks"
 
 
@@ -41,19 +39,6 @@ def stacks(environments):
 @pytest.fixture(scope="session")
 def values(environments):
     return {name: render_values(env, placeholder_facts(env)) for name, (env, _) in environments.items()}
-
-
-@pytest.fixture(scope="session")
-def chart(tmp_path_factory):
-    if not (CHART / "Chart.yaml").exists():
-        pytest.fail(f"the offline chart copy is missing at {CHART}", pytrace=False)
-    scratch = tmp_path_factory.mktemp("chart") / "airflow"
-    shutil.copytree(CHART, scratch)
-    stub = scratch / "charts" / "postgresql"
-    stub.mkdir(parents=True, exist_ok=True)
-    (stub / "Chart.yaml").write_text("apiVersion: v2\nname: postgresql\nversion: 13.2.24\n",
-                                     encoding="utf-8")
-    return scratch
 
 
 @pytest.fixture(scope="session")

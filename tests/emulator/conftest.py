@@ -15,6 +15,8 @@ import pytest
 from tests.emulator.moto_gaps import REGION, Emulator, start_emulator
 from tests.emulator import moto_scaling  # noqa: F401  (registers its models with moto)
 from tests.emulator import moto_ec2  # noqa: F401  (Systems Manager's view of EC2 instances)
+from tests.emulator import moto_eks  # noqa: F401  (EKS resources of moto's CloudFormation)
+from tests.emulator.kubernetes_api import KubernetesApi, start_kubernetes_api
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,6 +31,23 @@ def emulator_server() -> Any:
     server, emulator = start_emulator()
     yield emulator
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def kubernetes_server() -> Any:
+    """The Kubernetes API double every emulated EKS cluster's endpoint points at."""
+    server, api = start_kubernetes_api()
+    moto_eks.KUBERNETES.update(url=api.url, ca_pem=api.ca_pem)
+    yield api
+    server.shutdown()
+
+
+@pytest.fixture
+def kubernetes(kubernetes_server: KubernetesApi) -> KubernetesApi:
+    """The double, emptied: a new cluster's API server."""
+    kubernetes_server.reset()
+    moto_eks.ACCESS_ENTRIES.clear()
+    return kubernetes_server
 
 
 @pytest.fixture

@@ -34,7 +34,8 @@ EC2 = Target(
     layers=Ec2Deployment.layers,
     render=render_stacks,
     summary=_summary,
-    instead={"up": "'airhost up' runs a local environment; deploy this one with "
+    instead={"kubeconfig": "EC2 runs no Kubernetes cluster: 'airhost shell ENV' opens a shell on a node",
+             "up": "'airhost up' runs a local environment; deploy this one with "
                    "'airhost deploy ENV'",
              "image": "EC2 nodes install the locked Airflow from a wheelhouse: no image to build",
              **{capability: f"'airhost {capability}' is not available for EC2 environments yet; "

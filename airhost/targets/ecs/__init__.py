@@ -35,7 +35,8 @@ ECS = Target(
     render=render_stacks,
     summary=_summary,
     estimate=estimate,
-    instead={"up": "'airhost up' runs a local environment; deploy this one with "
+    instead={"kubeconfig": "ECS runs no Kubernetes cluster: 'airhost status ENV' and 'airhost logs ENV' show its services",
+             "up": "'airhost up' runs a local environment; deploy this one with "
                    "'airhost deploy ENV'",
              "shell": "a shell in an ECS task is not built in yet: 'airhost run ENV -- bash -c ...' "
                       "runs a one-off command, and with ecs.exec: true 'aws ecs execute-command' "

@@ -1,9 +1,11 @@
 """The EKS target: the official Airflow Helm chart on EKS Auto Mode or a managed node group.
 
-What it does today: render (the network, data and compute stacks, the chart's values and, with a
-local chart named by ``AIRHOST_HELM_CHART``, every manifest Helm renders from them), diagram and
-cost. Deploying and operating an EKS environment is not available yet; every such command says so
-through the seam's one error.
+It renders the network, data and compute stacks, the chart's values and, with a local chart
+named by ``AIRHOST_HELM_CHART``, every manifest Helm renders from them; it deploys them (the
+stacks through the generic pipeline, then the namespace, secrets, migration and Helm release
+through ``EksDeployment``) and operates the deployed environment: run, status, logs, scale,
+park, DAG bundle, destroy. Upgrading Airflow in place, backup/restore and ``image`` are not
+built for EKS yet; those commands say so through the seam's one error.
 """
 
 from __future__ import annotations
@@ -20,22 +22,18 @@ from airhost.render.eks import LAYERS, render_stacks
 from airhost.render.eks.access import ingress_class
 from airhost.render.eks.names import RELEASE
 from airhost.render.eks.values import placeholder_facts, render_values
-from airhost.errors import UsageError
-from airhost.targets.base import Deployment, Target
+from airhost.targets.base import Target
+from airhost.targets.eks.deployment import EksDeployment
 from airhost.tools.helm import local_chart, render_chart
 
-__all__ = ["EKS", "eks_artifacts", "eks_manifests"]
+__all__ = ["EKS", "EksDeployment", "eks_artifacts", "eks_manifests"]
 
 # Kinds that live outside any namespace.
 CLUSTER_SCOPED = {"ClusterRole", "ClusterRoleBinding", "IngressClass", "PriorityClass", "Namespace"}
-NOT_YET = ("deploying and operating EKS environments is not available yet: 'airhost render "
-           "ENV' writes the templates, the Helm values and (with AIRHOST_HELM_CHART) the manifests "
-           "to review")
 
 
-def _open(project: Project | None, env: Environment) -> Deployment:
-    raise UsageError(f"environment '{env.name}' (target eks) cannot be opened as a deployment",
-                      hint=NOT_YET)
+def _open(project: Project | None, env: Environment) -> EksDeployment:
+    return EksDeployment(env)
 
 
 def _summary(env: Environment) -> str:
@@ -79,14 +77,21 @@ def eks_artifacts(env: Environment) -> dict[str, str]:
 EKS = Target(
     name="eks",
     title="EKS",
-    capabilities=frozenset({"render", "diagram", "cost"}),
+    capabilities=frozenset({"render", "plan", "deploy", "destroy", "status", "logs", "run",
+                            "scale", "dags", "diagram", "cost", "kubeconfig"}),
     open=_open,
     layers=LAYERS,
     render=render_stacks,
     artifacts=eks_artifacts,
     estimate=_estimate,
     summary=_summary,
-    instead={capability: NOT_YET for capability in (
-        "plan", "deploy", "destroy", "status", "logs", "run", "scale", "dags", "backup",
-        "upgrade", "image", "shell")} | {"up": "'airhost up' runs a local environment; " + NOT_YET},
+    instead={"backup": "backup/restore is not built for EKS yet: take a snapshot of the "
+                       "environment's database ('airhost status' names it) with RDS",
+             "upgrade": "in-place Airflow upgrades are not built for EKS yet: keep airflow.version "
+                        "at the release's version",
+             "image": "'airhost image' for EKS is not built yet: push to the environment's ECR "
+                      "repository yourself and deploy with --image",
+             "shell": "a shell in a pod is not built in: 'airhost run ENV -- bash -c ...' runs a "
+                      "one-off command; 'airhost kubeconfig ENV' lets kubectl exec into a pod",
+             "up": "'airhost up' runs a local environment; deploy this one with 'airhost deploy ENV'"},
 )
