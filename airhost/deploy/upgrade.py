@@ -316,7 +316,7 @@ class _Run:
     def start(self, compute: StackTemplate, results: list[StackResult], image: str) -> StackResult:
         self.progress.step(f"starting Airflow {self.plan.target}")
         try:
-            parameters = parameters_for(self.aws, compute, results, image)
+            parameters = parameters_for(self.aws, compute, results, image, progress=self.progress)
             result = deploy_stack(self.aws.cloudformation, compute, parameters, self.progress,
                                   confirm=False)
             self.aws.refresh()

@@ -130,6 +130,12 @@ class Deployment(ABC):
 
     # -- cloud deployments: stacks hold and start components -----------------------------------
 
+    def stack_artifacts(self, stack: StackTemplate, values: dict[str, str],
+                        progress: Progress) -> dict[str, str]:
+        """What the target builds and uploads for a stack before it deploys (EC2's wheelhouse),
+        given as the stack's parameters; ``values`` as given when it has nothing to build."""
+        return values
+
     def stack_parameters(self, stack: StackTemplate, values: dict[str, str],
                          image: str | None) -> dict[str, str]:
         """The target's say on a stack's parameters (the image to run); ``values`` as given."""

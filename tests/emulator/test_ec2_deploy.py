@@ -12,6 +12,7 @@ from tests.emulator.conftest import Deployed
 
 pytestmark = pytest.mark.emulator
 
+# A wheelhouse of the user's own: building one from the release's lock is test_ec2_wheelhouse's.
 HOSTS = """\
 project: hosts
 region: eu-west-1
@@ -21,11 +22,13 @@ environments:
     target: local
   solo:
     target: ec2
+    ec2: {wheelhouse: "s3://hosts-wheels/airflow/"}
   split:
     target: ec2
     airflow: {executor: celery}
     workers: {min: 1, max: 3, queues: {gpu: {min: 0, max: 2}}}
-    ec2: {topology: split, queues: {gpu: {instance_type: g5.xlarge}}}
+    ec2: {topology: split, wheelhouse: "s3://hosts-wheels/airflow/",
+          queues: {gpu: {instance_type: g5.xlarge}}}
 """
 
 

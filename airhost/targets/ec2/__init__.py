@@ -18,7 +18,7 @@ __all__ = ["EC2", "Ec2Deployment"]
 
 
 def _open(project: Project | None, env: Environment) -> Ec2Deployment:
-    return Ec2Deployment(env)
+    return Ec2Deployment(env, project_root=project.root if project else None)
 
 
 def _summary(env: Environment) -> str:
