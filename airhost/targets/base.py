@@ -185,5 +185,7 @@ class Target:
     artifacts: Callable[[Environment], dict[str, str]] | None = None
     summary: Callable[[Environment], str] = lambda env: env.target
     estimate: Callable[..., Any] | None = None  # (env, prices, assumptions) -> cost Estimate
+    # the instance types its estimate prices by name (what --refresh-prices asks the API for)
+    instance_types: Callable[[Environment], list[str]] | None = None
     # capability → what to do instead, for the capabilities it lacks
     instead: dict[str, str] = field(default_factory=dict)
