@@ -162,6 +162,10 @@ class Deployment(ABC):
     def resume(self, progress: Progress, *, wait: bool) -> list[ComponentState]:
         raise NotImplementedError
 
+    def upgrade_artifact(self, version: str) -> str:
+        """What the components of Airflow ``version`` will run from, as an upgrade plan names it."""
+        return f"apache/airflow:{version}-python{self.env.airflow.python}"
+
     def project_image(self) -> bool:
         """True when the environment runs the project's own image (built and pushed by airhost)."""
         return False

@@ -15,8 +15,22 @@ from airhost.cost import CostError
 from airhost.targets import target_of
 from tests.conftest import REPO
 from tests.cost.test_examples import (
-    ALB, BUCKETS, DB_MICRO, EBS, EC2_T4G_LARGE, EC2_T4G_MEDIUM, H, LOGS, LOGS_PARKED, METADB_LINE,
-    MWAA_MICRO, NAT_LINE, SECRETS, SHARED_WITH_MWAA, SQS, queue_metrics,
+    ALB,
+    BUCKETS,
+    DB_MICRO,
+    EBS,
+    EC2_T4G_LARGE,
+    EC2_T4G_MEDIUM,
+    LOGS,
+    LOGS_PARKED,
+    METADB_LINE,
+    MWAA_MICRO,
+    NAT_LINE,
+    SECRETS,
+    SHARED_WITH_MWAA,
+    SQS,
+    H,
+    queue_metrics,
 )
 
 M7G_LARGE = 0.0894  # eu-west-1 on demand, per hour

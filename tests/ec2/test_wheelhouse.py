@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from airhost.install.wheelhouse import NodePlatform, NoWheel, download_wheels, resolve_lock
-from tests.ec2.wheels import native, package_index, platform_wheel, source_only  # noqa: F401
+from airhost.install.wheelhouse import (
+    NodePlatform,
+    NoWheel,
+    download_wheels,
+    resolve_lock,
+)
+from tests.ec2.wheels import native, platform_wheel, source_only
 
 
 @pytest.fixture

@@ -42,6 +42,7 @@ class Hosts(Deployed):
 @pytest.fixture
 def hosts(emulator, write_project) -> Hosts:
     moto_ec2.SENT.clear()
+    moto_ec2.SCRIPTED.clear()
     return Hosts(write_project(HOSTS))
 
 
@@ -106,3 +107,4 @@ def test_shell_without_the_session_manager_plugin_says_how_to_install_it(hosts, 
 def test_shell_is_refused_where_the_target_has_none(hosts, run_cli):
     result = run_cli("shell", "local", "--config", str(hosts.root))
     assert result.exit_code != 0 and "does not apply" in result.stderr
+

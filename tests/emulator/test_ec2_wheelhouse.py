@@ -18,7 +18,7 @@ import pytest
 from airhost.config.ec2 import resolved_groups
 from airhost.progress import Progress
 from airhost.render.ec2 import node
-from tests.ec2.wheels import native, package_index, platform_wheel  # noqa: F401
+from tests.ec2.wheels import native, platform_wheel
 from tests.emulator import moto_ec2
 from tests.emulator.conftest import Deployed
 from tests.emulator.ec2_node import ScratchNode
@@ -94,7 +94,7 @@ def test_deploy_uploads_the_lock_and_its_wheels_once(hosts):
     keys = wheelhouse_keys(bucket)
     prefix = built.location[len(f"s3://{bucket}/"):]
     assert sorted(key[len(prefix):] for key in keys) == [
-        f"apache_airflow-3.3.2-py3-none-any.whl",
+        "apache_airflow-3.3.2-py3-none-any.whl",
         f"fast-1.0-{native('1.0', PYTHON, 'x86_64')}.whl",  # constrained, and for the nodes' machine
         "pure-2.1-py3-none-any.whl",  # the project's requirement wins over the constraint
         "requirements.lock"]
@@ -103,7 +103,7 @@ def test_deploy_uploads_the_lock_and_its_wheels_once(hosts):
     assert parameters["WheelhouseX8664"] == built.location
     assert summary["release"]["image"] == built.location
 
-    again, deployment = hosts.deploy_with("solo")  # nothing changed: nothing is uploaded
+    _, deployment = hosts.deploy_with("solo")  # nothing changed: nothing is uploaded
     assert [w.uploaded for w in deployment.wheelhouses.values()] == [0]
     assert wheelhouse_keys(bucket) == keys
 

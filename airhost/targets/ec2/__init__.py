@@ -46,7 +46,7 @@ EC2 = Target(
     name="ec2",
     title="EC2",
     capabilities=frozenset({"render", "plan", "deploy", "destroy", "status", "logs", "run",
-                            "scale", "dags", "shell", "cost", "diagram"}),
+                            "scale", "dags", "shell", "cost", "diagram", "backup", "upgrade"}),
     open=_open,
     layers=Ec2Deployment.layers,
     render=render_stacks,
@@ -55,8 +55,5 @@ EC2 = Target(
     instance_types=instance_types,
     instead={"up": "'airhost up' runs a local environment; deploy this one with "
                    "'airhost deploy ENV'",
-             "image": "EC2 nodes install the locked Airflow from a wheelhouse: no image to build",
-             **{capability: f"'airhost {capability}' is not available for EC2 environments yet; "
-                            "'airhost render ENV' writes what would be deployed"
-                for capability in ("upgrade", "backup")}},
+             "image": "EC2 nodes install the locked Airflow from a wheelhouse: no image to build"},
 )

@@ -86,6 +86,12 @@ class Ec2Deployment(CloudEnvironment):
                      database=data.get("DatabaseInstanceId"), image=compute.get("Wheelhouses", ""),
                      components=tuple(self.group_names))
 
+    def upgrade_artifact(self, version: str) -> str:
+        if self.env.ec2.wheelhouse:
+            return f"the wheelhouse {self.env.ec2.wheelhouse} (ec2.wheelhouse: it must hold Airflow {version})"
+        return (f"a wheelhouse of Airflow {version}'s lock for the nodes, built and uploaded to the "
+                "DAG bucket")
+
     def release_facts(self) -> dict[str, Any]:
         return {"topology": self.env.ec2.topology, "instance_type": self.env.ec2.instance_type}
 
@@ -264,12 +270,15 @@ class Ec2Deployment(CloudEnvironment):
             raise UsageError(f"no component {', '.join(unknown)} in environment {self.env.name}",
                              hint="its components: " + ", ".join(sorted(names)))
         states = self.group_states()
+        configured = self.configured_counts()
         for group, count in sorted(counts.items()):
             if count < 0:
                 raise UsageError(f"{group}={count}: a count cannot be negative")
             state = states.get(group)
             maximum = max(count, state.maximum) if state else count
-            minimum = min(count, state.minimum) if state else count
+            # Back to the stack's own minimum when scaled up again (after a hold for a restore),
+            # never above the count asked for.
+            minimum = min(count, configured.get(group, count))
             progress.step(f"scaling {group} ({names[group]}) to {count}")
             self.groups.set_capacity(names[group], count, minimum=minimum, maximum=maximum)
         if wait and counts:

@@ -25,7 +25,13 @@ from airhost.config.ec2 import resolved_groups
 from airhost.config.models import Environment
 from airhost.errors import ConfigError
 from airhost.install.constraints import cache_dir, release_constraints
-from airhost.install.wheelhouse import Architecture, Lock, NodePlatform, download_wheels, resolve_lock
+from airhost.install.wheelhouse import (
+    Architecture,
+    Lock,
+    NodePlatform,
+    download_wheels,
+    resolve_lock,
+)
 from airhost.local.python_env import airflow_extras, constraints_file
 from airhost.progress import Progress
 from airhost.render.dockerfile import config_packages
