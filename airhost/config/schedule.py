@@ -162,3 +162,34 @@ def cron_edges(schedule: ScheduleSettings) -> list[tuple[str, bool]]:
                 edges.setdefault((0, False), set()).add((day + 1) % 7)
     return [(f"cron({minutes % 60} {minutes // 60} ? * {','.join(CRON_DAYS[d] for d in sorted(days))} *)", wakes)
             for (minutes, wakes), days in sorted(edges.items(), key=lambda item: (not item[0][1], item[0][0]))]
+
+
+UNIX_DAYS = (1, 2, 3, 4, 5, 6, 0)  # Mon..Sun as Unix cron numbers them (Sunday is 0)
+
+
+def weekly_edges(schedule: ScheduleSettings) -> list[tuple[int, tuple[int, ...], bool]]:
+    """Each instant the schedule wakes or sleeps, in its time zone: (minutes after midnight,
+    weekdays Mon=0, wakes), wakes first. A span ending at 24:00 sleeps at 00:00 the next day,
+    unless that day is awake from 00:00 (then nothing changes at midnight)."""
+    week = schedule.week()
+    edges: dict[tuple[int, bool], set[int]] = {}
+    for day, spans in enumerate(week):
+        for start, end in spans:
+            if not (start == 0 and any(e == 1440 for _, e in week[(day - 1) % 7])):
+                edges.setdefault((start, True), set()).add(day)
+            if end < 1440:
+                edges.setdefault((end, False), set()).add(day)
+            elif not any(s == 0 for s, _ in week[(day + 1) % 7]):
+                edges.setdefault((0, False), set()).add((day + 1) % 7)
+    return [(minutes, tuple(sorted(days)), wakes)
+            for (minutes, wakes), days in sorted(edges.items(), key=lambda item: (not item[0][1], item[0][0]))]
+
+
+def unix_cron_edges(schedule: ScheduleSettings) -> list[tuple[str, bool]]:
+    """The schedule as EC2 Auto Scaling's scheduled actions take it: (recurrence, wakes).
+
+    EC2 Auto Scaling reads traditional five-field Unix cron (``minute hour day-of-month month
+    day-of-week``, Sunday 0) with a separate ``TimeZone``, not the six-field ``cron(...)`` of
+    Application Auto Scaling (``cron_edges``)."""
+    return [(f"{minutes % 60} {minutes // 60} * * {','.join(str(UNIX_DAYS[d]) for d in days)}", wakes)
+            for minutes, days, wakes in weekly_edges(schedule)]

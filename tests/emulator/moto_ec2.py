@@ -147,3 +147,28 @@ def _patch_list_parameters() -> None:
 
 _patch_list_parameters()
 
+
+# * moto's CloudFormation creates an AWS::AutoScaling::ScheduledAction but never updates it: a
+#   stack update that changes its capacities (the counts a first deploy held at 0, then started)
+#   leaves the old ones. CloudFormation updates the action: it is put again here, under its name.
+def _scheduled_action_updated(cls, original_resource, new_resource_name, cloudformation_json,
+                              account_id, region_name):
+    from moto.autoscaling.models import autoscaling_backends
+
+    properties = cloudformation_json["Properties"]
+    return autoscaling_backends[account_id][region_name].put_scheduled_update_group_action(
+        name=properties.get("AutoScalingGroupName"),
+        desired_capacity=properties.get("DesiredCapacity"), max_size=properties.get("MaxSize"),
+        min_size=properties.get("MinSize"),
+        scheduled_action_name=original_resource.scheduled_action_name,
+        start_time=properties.get("StartTime"), end_time=properties.get("EndTime"),
+        recurrence=properties.get("Recurrence"), timezone=properties.get("TimeZone"))
+
+
+def _patch_scheduled_action_update() -> None:
+    from moto.autoscaling.models import FakeScheduledAction
+
+    FakeScheduledAction.update_from_cloudformation_json = classmethod(_scheduled_action_updated)
+
+
+_patch_scheduled_action_update()

@@ -23,6 +23,10 @@ environments:
   solo:
     target: ec2
     ec2: {wheelhouse: "s3://hosts-wheels/airflow/"}
+  office:
+    target: ec2
+    ec2: {wheelhouse: "s3://hosts-wheels/airflow/"}
+    schedule: {awake: ["Mon-Fri 07:00-20:00", "Sat 09:00-12:00"], timezone: Europe/Berlin}
   split:
     target: ec2
     airflow: {executor: celery}
@@ -108,3 +112,16 @@ def test_shell_is_refused_where_the_target_has_none(hosts, run_cli):
     result = run_cli("shell", "local", "--config", str(hosts.root))
     assert result.exit_code != 0 and "does not apply" in result.stderr
 
+
+def test_office_hours_are_the_groups_own_scheduled_actions(hosts):
+    hosts.deploy("office")
+    actions = boto3.client("autoscaling").describe_scheduled_actions(
+        AutoScalingGroupName="hosts-office-standalone")["ScheduledUpdateGroupActions"]
+    found = sorted((a["Recurrence"], a.get("TimeZone"), a["MinSize"], a["MaxSize"],
+                    a["DesiredCapacity"]) for a in actions)
+    assert found == [
+        ("0 12 * * 6", "Europe/Berlin", 0, 0, 0),  # Saturday noon: parked
+        ("0 20 * * 1,2,3,4,5", "Europe/Berlin", 0, 0, 0),  # weekday evenings: parked
+        ("0 7 * * 1,2,3,4,5", "Europe/Berlin", 1, 1, 1),  # weekday mornings: its one node
+        ("0 9 * * 6", "Europe/Berlin", 1, 1, 1),
+    ]

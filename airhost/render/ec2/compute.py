@@ -17,6 +17,7 @@ from airhost.render.common import (
 )
 from airhost.render.data import AIRFLOW_SECRET_ARNS, BUNDLE_PREFIX, TASK_LOGS_PREFIX
 from airhost.render.ec2 import node
+from airhost.render.ec2.schedule import scheduled_actions
 from airhost.render.ecs.backlog import COLLECTION_SECONDS, backlog_queries, put_metrics_statement
 from airhost.render.ecs.worker_sizing import scale_out_steps
 from airhost.render.network import API_PORT
@@ -62,6 +63,7 @@ def render_compute(env: Environment, config_hash: str) -> StackTemplate:
         _settings(template, env, group)
         _launch_template(template, env, group)
         _group(template, env, group)
+        scheduled_actions(template, env, group, camel(group.name), count_parameter(group))
         parameters[count_parameter(group)] = str(group.desired)
         if group.queue:
             _scaling(template, env, group)
