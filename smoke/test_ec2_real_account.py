@@ -3,11 +3,12 @@
 It creates real resources and costs money (a t4g.large, an RDS db.t4g.micro, a NAT gateway for
 about an hour: roughly $0.30). Run it only on purpose, with credentials for a sandbox account::
 
-    AWS_PROFILE=sandbox AIRHOST_SMOKE_WHEELHOUSE=s3://.../wheelhouse/<id>/ make smoke-ec2
+    AWS_PROFILE=sandbox make smoke-ec2
 
-``AIRHOST_SMOKE_WHEELHOUSE`` is the wheelhouse for arm64 / Python 3.12 (see README, "On AWS
-(EC2)"), in the environment's DAG bucket. The test deploys the ``ec2-solo`` example, runs
-``airflow version`` through Run Command, checks the group is in service, then destroys it.
+The deploy builds the wheelhouse (arm64, the example's Python) from the release's lock and
+uploads it to the environment's DAG bucket, as ``airhost deploy`` does; ``AIRHOST_SMOKE_WHEELHOUSE``
+(an ``s3://`` prefix) uses one of your own instead. The test deploys the ``ec2-solo`` example,
+runs ``airflow version`` through Run Command, checks the group is in service, then destroys it.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ def test_ec2_solo_deploys_runs_a_command_and_is_destroyed():
 
     project = load_project(EXAMPLE)
     env = project.environment("ec2-solo")
-    wheelhouse = os.environ["AIRHOST_SMOKE_WHEELHOUSE"]
-    env = env.model_copy(update={"ec2": env.ec2.model_copy(update={"wheelhouse": wheelhouse})})
+    wheelhouse = os.environ.get("AIRHOST_SMOKE_WHEELHOUSE")
+    if wheelhouse:
+        env = env.model_copy(update={"ec2": env.ec2.model_copy(update={"wheelhouse": wheelhouse})})
     try:
-        deploy_environment(env, project.config_hash, Progress(), confirm=False)
-        deployment = Ec2Deployment(env)
+        deployment = Ec2Deployment(env, project_root=project.root)
+        deploy_environment(env, project.config_hash, Progress(), deployment=deployment,
+                           confirm=False)
         result = deployment.run(["version"], Progress(), timeout=600)
         assert result.exit_code == 0
         assert all(state.state == "RUNNING" for state in deployment.components())

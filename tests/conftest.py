@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from airhost.cli import main
+from tests.ec2.wheels import package_index  # noqa: F401  (a package index in a folder, for pip)
 
 REPO = Path(__file__).resolve().parents[1]
 # The official Airflow chart's unmodified offline copy (../shared/charts/README.md).

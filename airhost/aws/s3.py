@@ -56,6 +56,18 @@ class Buckets:
         # Single-part upload of a DAG file, so the ETag stays the content's MD5 for the next diff.
         self.session.call("s3", "put_object", Bucket=bucket, Key=key, Body=path.read_bytes())
 
+    def upload(self, bucket: str, key: str, path: Path) -> None:
+        """A file of any size (a wheel of hundreds of MB): S3's managed, multi-part transfer."""
+        import boto3.exceptions
+
+        try:
+            self.session.call("s3", "upload_file", Filename=str(path), Bucket=bucket, Key=key)
+        except boto3.exceptions.S3UploadFailedError as error:
+            raise AwsApiError(f"uploading {path.name} to s3://{bucket}/{key} failed: {error}",
+                              code="UploadFailed", operation="upload_file",
+                              hint="check the network and s3:PutObject on the bucket, then "
+                                   "run the command again") from None
+
     def delete_key(self, bucket: str, key: str) -> None:
         self.session.call("s3", "delete_object", Bucket=bucket, Key=key)
 

@@ -24,14 +24,15 @@ def _money(value: float) -> str:
     return f"${value:,.2f}"
 
 
-def refreshed_prices(env: Environment, table: PriceTable) -> RegionPrices:
+def refreshed_prices(env: Environment, table: PriceTable,
+                     named_types: list[str] | None = None) -> RegionPrices:
     """The region's prices with today's figures from the AWS Price List API, or the shipped ones."""
     from airhost.aws.pricing import PriceList, queries
 
     region = env.region or ""
     known = region in table.regions
     base = table.region(region) if known else region_from_reference(table, region)
-    instance_types = candidate_types(env, base)
+    instance_types = sorted(set(candidate_types(env, base)) | set(named_types or []))
     stderr.print("asking the AWS Price List API for today's prices...", emoji=False)
     try:
         figures = PriceList.connect().figures(region, queries(instance_types, [env.database.instance_class]))
@@ -116,7 +117,8 @@ def cost(environment: str, config_path: Path, output: str, refresh_prices: bool)
     target = require(env, "cost")
     assert target.estimate is not None
     table = load_price_table()
-    prices = refreshed_prices(env, table) if refresh_prices else table.region(env.region or "")
+    named = target.instance_types(env) if target.instance_types else []
+    prices = refreshed_prices(env, table, named) if refresh_prices else table.region(env.region or "")
     data = target.estimate(env, prices, Assumptions()).to_json()
     data["egress_options"] = [option.to_json() for option in
                               egress_options(env, prices, Assumptions(), target.estimate)]

@@ -36,10 +36,11 @@ def _local(project: Any, env: Environment):
     return LocalBackups(LocalEnvironment(project, env))
 
 
-def _aws(env: Environment):
+def _aws(env: Environment, project: Any = None):
+    """The deployed environment, opened with its project (EC2 builds its wheelhouse from it)."""
     from airhost.targets import target_of
 
-    return target_of(env).open(None, env)
+    return target_of(env).open(project, env)
 
 
 def _needs_terminal(yes: bool, what: str) -> None:
@@ -82,7 +83,7 @@ def backup(environment: str, config_path: Path, output: str, label: str | None) 
     else:
         from airhost.ops.backup import take_backup
 
-        result = take_backup(_aws(env), TerminalProgress(), label=label)
+        result = take_backup(_aws(env, project), TerminalProgress(), label=label)
 
     def table(data: dict) -> None:
         where = data.get("path") or f"instance {data['instance']}"
@@ -105,7 +106,7 @@ def backups(environment: str, config_path: Path, output: str) -> None:
     else:
         from airhost.ops.backup import list_backups
 
-        rows = list_backups(_aws(env))
+        rows = list_backups(_aws(env, project))
 
     def table(data: list) -> None:
         if not data:
@@ -137,7 +138,7 @@ def restore(environment: str, snapshot: str | None, config_path: Path, output: s
     """Restore ENVIRONMENT's database from SNAPSHOT (a backup's name).
 
     \b
-    On ECS a new database instance is created from the snapshot and the environment switched to it;
+    On AWS (ECS, EC2) a new database instance is created from the snapshot and the environment switched to it;
     the replaced instance is kept until `restore ENVIRONMENT --cleanup`. Locally the dump is loaded
     into the database. Airflow is stopped meanwhile and migrated and started after.
     """
@@ -147,16 +148,17 @@ def restore(environment: str, snapshot: str | None, config_path: Path, output: s
                          hint=f"'airhost backups {environment}' lists them")
     if env.is_local:
         if cleanup:
-            raise UsageError("--cleanup is for ECS environments: a local restore replaces no instance")
+            raise UsageError("--cleanup is for cloud environments: a local restore replaces no "
+                             "instance")
         result: dict = _local(project, env).restore(snapshot or "", lambda line: err(line))
         emit(result, output, lambda data: out(
             f"restored {data['restored']} into {env.name}; the database as it was is backup "
             f"{data['safety_backup']}; Airflow is healthy at {data['url']}"))
         return
-    _restore_ecs(env, snapshot, output, yes, cleanup)
+    _restore_cloud(env, snapshot, output, yes, cleanup)
 
 
-def _restore_ecs(env: Environment, snapshot: str | None, output: str, yes: bool,
+def _restore_cloud(env: Environment, snapshot: str | None, output: str, yes: bool,
                  cleanup: bool) -> None:
     from airhost.ops import backup as backups_
 
@@ -215,7 +217,7 @@ def upgrade(environment: str, config_path: Path, output: str, yes: bool, version
         except ValueError as error:
             raise UsageError(str(error)) from None
         env = env.model_copy(update={"airflow": env.airflow.model_copy(update={"version": version})})
-    aws = _aws(env)
+    aws = _aws(env, project)
     if dry_run:
         emit(describe_upgrade(env, aws, image=image, root=project.root).to_json(), output,
              _print_plan)

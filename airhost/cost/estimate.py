@@ -12,7 +12,7 @@ through the NAT gateway, ...) are ``Assumptions`` with named defaults, reported 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 from airhost.config.models import Environment
@@ -146,11 +146,15 @@ def estimate(env: Environment, prices: RegionPrices,
              assumptions: Assumptions | None = None, *,
              compute_lines: ComputeLines | None = None,
              stacks: list[StackTemplate] | None = None,
-             shape: AirflowShape | None = None) -> Estimate:
+             shape: AirflowShape | None = None,
+             queues: int | None = None, schedulers: int | None = None) -> Estimate:
     """``compute_lines``, ``stacks`` and ``shape`` (for MWAA's class) are the target's (ECS's when
-    not given)."""
+    not given); so are the Celery ``queues`` (else the SQS queues the templates create) and the
+    ``schedulers`` publishing the backlog gauges (else ECS's count)."""
     assumed = assumptions or Assumptions()
     facts = rendered_facts(env, stacks)
+    if queues is not None:
+        facts = replace(facts, queues=queues)
     if compute_lines is not None:
         compute = compute_lines(env, prices, assumed.ecs_task_hours)
     elif env.ecs.capacity == "fargate":
@@ -160,7 +164,8 @@ def estimate(env: Environment, prices: RegionPrices,
     lines = [Line(c.label, c.detail, c.monthly, c.parked, 0.0, c.at_max) for c in compute]
     lines.append(_database(env, prices, assumed))
     lines.extend(_network(env, prices, assumed, facts))
-    lines.extend(_services(env, prices, assumed, facts))
+    lines.extend(_services(env, prices, assumed, facts,
+                           env.ecs.schedulers if schedulers is None else schedulers))
     mwaa = estimate_mwaa(env, prices, assumed.database_gb, shape)
     share = awake_share(env.schedule) if env.schedule else None
     egress_share = (awake_share(env.schedule, before=NAT_LEAD_MINUTES, after=NAT_LEAD_MINUTES)
@@ -223,17 +228,26 @@ def _network(env: Environment, prices: RegionPrices, assumed: Assumptions, facts
     if not facts.new_vpc:
         lines.append(Line("network (existing VPC)", "its NAT gateways or endpoints are billed to that VPC, "
                           "not estimated here", 0.0, 0.0, 0.0))
-    if facts.load_balancers:
-        standing = (facts.load_balancers * prices.get("alb", "hour") * hours
+    applications = facts.load_balancers - facts.network_load_balancers
+    if applications:
+        standing = (applications * prices.get("alb", "hour") * hours
                     + facts.load_balancer_addresses * ipv4)
         capacity = assumed.alb_lcu * prices.get("alb", "lcu_hour") * hours
         lines.append(Line("load balancer (ALB)",
-                          f"{facts.load_balancers} ALB, {facts.load_balancer_addresses} public IPv4, "
+                          f"{applications} ALB, {facts.load_balancer_addresses} public IPv4, "
                           f"{assumed.alb_lcu:g} LCU (assumed)", standing + capacity, standing))
+    if facts.network_load_balancers:
+        # NLBs and ALBs share the hourly price; traffic inside the VPC is left out (its NLCUs).
+        standing = facts.network_load_balancers * prices.get("alb", "hour") * hours
+        lines.append(Line("internal load balancer (NLB)",
+                          f"{facts.network_load_balancers} NLB inside the VPC, at the hourly rate "
+                          "NLBs share with ALBs; its capacity units not estimated",
+                          standing, standing))
     return lines
 
 
-def _services(env: Environment, prices: RegionPrices, assumed: Assumptions, facts: Rendered) -> list[Line]:
+def _services(env: Environment, prices: RegionPrices, assumed: Assumptions, facts: Rendered,
+              schedulers: int) -> list[Line]:
     retention = env.logs.retention_days
     stored_gb = assumed.logs_gb * min(retention, 365) / 30  # steady state, within the first year
     ingest = assumed.logs_gb * prices.get("cloudwatch_logs", "ingest_gb")
@@ -249,7 +263,7 @@ def _services(env: Environment, prices: RegionPrices, assumed: Assumptions, fact
         lines.append(Line("Celery queues (SQS)", f"{facts.queues} queues, {assumed.sqs_million_requests:g} "
                           "million requests (assumed)", sqs, 0.0))
     if facts.queues:
-        lines.append(_queue_metrics(env, prices, assumed, facts))
+        lines.append(_queue_metrics(prices, assumed, facts, schedulers))
     secrets = facts.secrets * prices.get("secrets_manager", "secret_month")
     lines.append(Line("secrets (Secrets Manager)", f"{facts.secrets} secrets", secrets, secrets))
     if env.ecs.image == "ecr" or env.eks.image == "ecr":
@@ -261,7 +275,8 @@ def _services(env: Environment, prices: RegionPrices, assumed: Assumptions, fact
 DOGSTATSD_TELEMETRY_METRICS = 11  # the DogStatsD client's own counters, published with the gauges
 
 
-def _queue_metrics(env: Environment, prices: RegionPrices, assumed: Assumptions, facts: Rendered) -> Line:
+def _queue_metrics(prices: RegionPrices, assumed: Assumptions, facts: Rendered,
+                   schedulers: int) -> Line:
     """Each worker group's backlog: two 10 s metrics, a high-resolution scale-out alarm and a
     standard idle alarm; the client's telemetry counters; each task's own two series while it is
     queued or running (metric-hours); each scheduler's CloudWatch agent publishing every 10 s.
@@ -271,14 +286,14 @@ def _queue_metrics(env: Environment, prices: RegionPrices, assumed: Assumptions,
 
     metrics = 2 * facts.queues + DOGSTATSD_TELEMETRY_METRICS
     task_metric_months = 2 * assumed.queued_task_hours / prices.hours_per_month
-    publishes = env.ecs.schedulers * prices.hours_per_month * 3600 / 10
+    publishes = schedulers * prices.hours_per_month * 3600 / 10
     alarms = facts.queues * (cloudwatch("high_resolution_alarm_month") + cloudwatch("alarm_month"))
     monthly = ((metrics + task_metric_months) * cloudwatch("metric_month") + alarms
                + publishes / 1000 * cloudwatch("thousand_requests"))
     return Line("queue metrics (CloudWatch)",
                 f"{metrics} metrics at 10 s, per-task series for {assumed.queued_task_hours:g} task-hours "
-                f"(assumed), {2 * facts.queues} alarms, {env.ecs.schedulers} "
-                f"agent{'s' if env.ecs.schedulers > 1 else ''} publishing every 10 s", monthly, alarms)
+                f"(assumed), {2 * facts.queues} alarms, {schedulers} "
+                f"agent{'s' if schedulers > 1 else ''} publishing every 10 s", monthly, alarms)
 
 
 def _notes(env: Environment, prices: RegionPrices, facts: Rendered) -> list[str]:

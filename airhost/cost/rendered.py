@@ -31,6 +31,7 @@ class Rendered:
     new_vpc: bool
     nat_instance_type: str | None = None  # the NAT instance's launch template (egress nat-instance)
     nat_instance_root_gib: int = 0
+    network_load_balancers: int = 0  # of load_balancers: internal NLBs (EC2's split topology)
 
 
 def _subnet_count(value: object) -> int:
@@ -77,4 +78,6 @@ def rendered_facts(env: Environment, stacks: list[StackTemplate] | None = None) 
         new_vpc=bool(of("AWS::EC2::VPC")),
         nat_instance_type=nat_type,
         nat_instance_root_gib=nat_root,
+        network_load_balancers=sum(1 for b in balancers
+                                   if b.get("Properties", {}).get("Type") == "network"),
     )

@@ -85,11 +85,14 @@ def lint(stacks: list[StackTemplate], env: Environment, progress: Progress) -> N
 
 def parameters_for(deployment: CloudEnvironment, stack: StackTemplate,
                    results: list[StackResult], image: str | None,
-                   existing: Stack | None = None) -> dict[str, str]:
-    """The stack's parameter values: rendered, from earlier outputs, then the target's say."""
+                   existing: Stack | None = None, *,
+                   progress: Progress | None = None) -> dict[str, str]:
+    """The stack's parameter values: rendered, from earlier outputs, then the target's say
+    (what it built and uploaded for the stack, such as EC2's wheelhouse; the image to run)."""
     outputs: dict[Layer, dict[str, str]] = {result.layer: result.outputs for result in results}
     existing = existing or deployment.cloudformation.describe(stack.name)
     values = stack_parameters(stack, outputs, existing)
+    values = deployment.stack_artifacts(stack, values, progress or Progress())
     return deployment.stack_parameters(stack, values, image)
 
 
@@ -105,7 +108,8 @@ def deploy_stacks(deployment: CloudEnvironment, stacks: list[StackTemplate], pro
     held: list[StackTemplate] = []
     for stack in stacks:
         existing = deployment.cloudformation.describe(stack.name)
-        parameters = parameters_for(deployment, stack, results, image, existing)
+        parameters = parameters_for(deployment, stack, results, image, existing,
+                                    progress=progress)
         if stack.counts and (hold or existing is None or existing.never_created):
             zero = stack.held(parameters)
             if zero != parameters:
@@ -129,7 +133,7 @@ def start(deployment: CloudEnvironment, held: list[StackTemplate], results: list
     if held:
         progress.step("starting the components at their configured counts")
     for stack in held:
-        parameters = parameters_for(deployment, stack, results, image)
+        parameters = parameters_for(deployment, stack, results, image, progress=progress)
         started.append(deploy_stack(deployment.cloudformation, stack, parameters, progress,
                                     confirm=False))
     deployment.refresh()

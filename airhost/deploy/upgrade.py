@@ -215,7 +215,7 @@ def describe_upgrade(env: Environment, aws: CloudEnvironment, *, image: str | No
                          f"for Airflow {target}",
                          hint=f"set airflow.version to {target}, run 'airhost image build' and "
                               "'airhost image push' (or pass --image)")
-    new_image = image or f"apache/airflow:{target}-python{env.airflow.python}"
+    new_image = image or aws.upgrade_artifact(target)
     return UpgradePlan(
         env.name, current, target, True, notes=tuple(notes), image_from=release.image,
         image_to=new_image, steps=(
@@ -255,7 +255,7 @@ def upgrade_environment(env: Environment, config_hash: str, progress: Progress, 
                          note=f"before Airflow {plan.current} to {plan.target}")
     existing = aws.cloudformation.require(compute.name)
     previous = _Previous(compute, aws.cloudformation.template(compute.name),
-                         dict(existing.parameters))
+                         dict(existing.parameters), aws.facts().image)
     # the images are passed explicitly both ways: what runs never hangs on a template default
     new_image = image or plan.image_to
     run = _Run(aws, progress, plan, backup["snapshot"], previous, auto_restore)
@@ -276,12 +276,17 @@ def upgrade_environment(env: Environment, config_hash: str, progress: Progress, 
 class _Previous:
     """The compute stack as it was before the upgrade: what a rollback puts back."""
 
-    def __init__(self, stack: StackTemplate, template: dict[str, Any], parameters: dict[str, str]):
+    def __init__(self, stack: StackTemplate, template: dict[str, Any], parameters: dict[str, str],
+                 running: str = ""):
         self.stack = StackTemplate(layer=stack.layer, name=stack.name, template=template,
                                    tags=stack.tags, counts=stack.counts)
-        self.image = parameters.get("Image") or template.get("Parameters", {}).get(
-            "Image", {}).get("Default", "")
-        self.parameters = {**parameters, "Image": self.image} if self.image else parameters
+        declared = template.get("Parameters", {})
+        image = parameters.get("Image") or declared.get("Image", {}).get("Default", "")
+        # An SSM-typed parameter (EC2's image ids) keeps its default, the public parameter's path.
+        parameters = {key: value for key, value in parameters.items() if not str(
+            declared.get(key, {}).get("Type", "")).startswith("AWS::SSM::Parameter::Value")}
+        self.parameters = {**parameters, "Image": image} if image else parameters
+        self.image = image or running  # what the release runs from (EC2: its wheelhouses)
 
 
 class _Run:
@@ -316,7 +321,7 @@ class _Run:
     def start(self, compute: StackTemplate, results: list[StackResult], image: str) -> StackResult:
         self.progress.step(f"starting Airflow {self.plan.target}")
         try:
-            parameters = parameters_for(self.aws, compute, results, image)
+            parameters = parameters_for(self.aws, compute, results, image, progress=self.progress)
             result = deploy_stack(self.aws.cloudformation, compute, parameters, self.progress,
                                   confirm=False)
             self.aws.refresh()

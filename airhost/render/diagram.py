@@ -32,6 +32,8 @@ SHOWN = {
     "AWS::ECS::CapacityProvider": ("capacity provider", "#fff8e1"),
     "AWS::ECS::Service": ("ECS service", "#fff8e1"),
     "AWS::ECS::TaskDefinition": ("task definition", "#fffdf0"),
+    "AWS::AutoScaling::AutoScalingGroup": ("Auto Scaling group", "#fff8e1"),
+    "AWS::EC2::LaunchTemplate": ("launch template", "#fffdf0"),
     "AWS::EKS::Cluster": ("EKS cluster", "#fff8e1"),
     "AWS::EKS::Nodegroup": ("managed node group", "#fff8e1"),
     "AWS::EKS::PodIdentityAssociation": ("Pod Identity", "#fffdf0"),

@@ -138,6 +138,12 @@ class Deployment(ABC):
 
     # -- cloud deployments: stacks hold and start components -----------------------------------
 
+    def stack_artifacts(self, stack: StackTemplate, values: dict[str, str],
+                        progress: Progress) -> dict[str, str]:
+        """What the target builds and uploads for a stack before it deploys (EC2's wheelhouse),
+        given as the stack's parameters; ``values`` as given when it has nothing to build."""
+        return values
+
     def stack_parameters(self, stack: StackTemplate, values: dict[str, str],
                          image: str | None) -> dict[str, str]:
         """The target's say on a stack's parameters (the image to run); ``values`` as given."""
@@ -174,6 +180,10 @@ class Deployment(ABC):
     def resume(self, progress: Progress, *, wait: bool) -> list[ComponentState]:
         raise NotImplementedError
 
+    def upgrade_artifact(self, version: str) -> str:
+        """What the components of Airflow ``version`` will run from, as an upgrade plan names it."""
+        return f"apache/airflow:{version}-python{self.env.airflow.python}"
+
     def project_image(self) -> bool:
         """True when the environment runs the project's own image (built and pushed by airhost)."""
         return False
@@ -197,5 +207,7 @@ class Target:
     artifacts: Callable[[Environment], dict[str, str]] | None = None
     summary: Callable[[Environment], str] = lambda env: env.target
     estimate: Callable[..., Any] | None = None  # (env, prices, assumptions) -> cost Estimate
+    # the instance types its estimate prices by name (what --refresh-prices asks the API for)
+    instance_types: Callable[[Environment], list[str]] | None = None
     # capability → what to do instead, for the capabilities it lacks
     instead: dict[str, str] = field(default_factory=dict)

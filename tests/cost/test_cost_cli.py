@@ -51,15 +51,16 @@ def test_local_costs_nothing_on_aws(run_cli):
     assert "costs nothing on AWS" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_target_without_an_estimate_says_so(run_cli, write_project):
+def test_an_instance_type_outside_the_table_says_how_to_price_it(run_cli, write_project):
     root = write_project("""
         project: analytics
         environments:
-          hosts: {target: ec2, region: eu-west-1}
+          hosts: {target: ec2, region: eu-west-1, ec2: {instance_type: g5.xlarge}}
     """)
     result = run_cli("cost", "hosts", "--config", str(root))
-    assert result.exit_code == 2
-    assert "target ec2" in result.stderr and "Traceback" not in result.stderr
+    assert result.exit_code != 0
+    assert "g5.xlarge" in result.stderr and "--refresh-prices" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_region_outside_the_table_says_which_are_known(run_cli, write_project):
@@ -137,3 +138,20 @@ def test_refresh_covers_a_region_outside_the_table(run_cli, write_project, monke
     compute = next(line for line in data["lines"] if line["line"] == "compute: standalone")
     assert compute["monthly"] == pytest.approx(730 * (1 * 0.0356 + 4 * 0.0039), abs=0.01)
     assert any("ca-central-1 is not in the shipped table" in note for note in data["notes"])
+
+
+def test_refresh_prices_the_ec2_groups_instance_types(run_cli, monkeypatch):
+    class Gpu:
+        def figures(self, region, asked):
+            wanted = {dict(query.filters).get("instanceType") for query in asked} - {None}
+            assert wanted == {"g5.xlarge", "m7g.large", "t4g.large", "t4g.medium"}
+            return {("ec2", "instance_hour", "g5.xlarge"): 1.123}
+
+    monkeypatch.setattr(PriceList, "connect", classmethod(lambda cls: Gpu()))
+    config = str(REPO / "examples" / "ec2")
+    result = run_cli("cost", "ec2-split", "--config", config, "--refresh-prices", "--output", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    instances = next(line for line in data["lines"] if line["line"] == "instances (EC2 on demand)")
+    assert "g5.xlarge" in instances["detail"] and data["prices_refreshed"] == [
+        "ec2 → instance_hour → g5.xlarge"]

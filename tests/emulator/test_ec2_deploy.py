@@ -12,6 +12,7 @@ from tests.emulator.conftest import Deployed
 
 pytestmark = pytest.mark.emulator
 
+# A wheelhouse of the user's own: building one from the release's lock is test_ec2_wheelhouse's.
 HOSTS = """\
 project: hosts
 region: eu-west-1
@@ -21,11 +22,17 @@ environments:
     target: local
   solo:
     target: ec2
+    ec2: {wheelhouse: "s3://hosts-wheels/airflow/"}
+  office:
+    target: ec2
+    ec2: {wheelhouse: "s3://hosts-wheels/airflow/"}
+    schedule: {awake: ["Mon-Fri 07:00-20:00", "Sat 09:00-12:00"], timezone: Europe/Berlin}
   split:
     target: ec2
     airflow: {executor: celery}
     workers: {min: 1, max: 3, queues: {gpu: {min: 0, max: 2}}}
-    ec2: {topology: split, queues: {gpu: {instance_type: g5.xlarge}}}
+    ec2: {topology: split, wheelhouse: "s3://hosts-wheels/airflow/",
+          queues: {gpu: {instance_type: g5.xlarge}}}
 """
 
 
@@ -39,6 +46,7 @@ class Hosts(Deployed):
 @pytest.fixture
 def hosts(emulator, write_project) -> Hosts:
     moto_ec2.SENT.clear()
+    moto_ec2.SCRIPTED.clear()
     return Hosts(write_project(HOSTS))
 
 
@@ -103,3 +111,17 @@ def test_shell_without_the_session_manager_plugin_says_how_to_install_it(hosts, 
 def test_shell_is_refused_where_the_target_has_none(hosts, run_cli):
     result = run_cli("shell", "local", "--config", str(hosts.root))
     assert result.exit_code != 0 and "does not apply" in result.stderr
+
+
+def test_office_hours_are_the_groups_own_scheduled_actions(hosts):
+    hosts.deploy("office")
+    actions = boto3.client("autoscaling").describe_scheduled_actions(
+        AutoScalingGroupName="hosts-office-standalone")["ScheduledUpdateGroupActions"]
+    found = sorted((a["Recurrence"], a.get("TimeZone"), a["MinSize"], a["MaxSize"],
+                    a["DesiredCapacity"]) for a in actions)
+    assert found == [
+        ("0 12 * * 6", "Europe/Berlin", 0, 0, 0),  # Saturday noon: parked
+        ("0 20 * * 1,2,3,4,5", "Europe/Berlin", 0, 0, 0),  # weekday evenings: parked
+        ("0 7 * * 1,2,3,4,5", "Europe/Berlin", 1, 1, 1),  # weekday mornings: its one node
+        ("0 9 * * 6", "Europe/Berlin", 1, 1, 1),
+    ]

@@ -51,7 +51,8 @@ def prepare(emulator, tmp_path, *, wheelhouse: str, site=None) -> ScratchNode:
         except s3.exceptions.BucketAlreadyOwnedByYou:
             pass
     tokens = {"AWS::Region": "eu-west-1", "AWS::StackName": "hosts-node-compute",
-              "LogsBucket": BUCKET_LOGS, "DagsBucket": BUCKET_DAGS, "Wheelhouse": wheelhouse}
+              "LogsBucket": BUCKET_LOGS, "DagsBucket": BUCKET_DAGS,
+              "WheelhouseArm64": wheelhouse, "WheelhouseX8664": wheelhouse}
     scratch.tokens = tokens  # type: ignore[attr-defined]
     scratch.write_user_data_files(tokens)
     config_path = scratch.root / "etc/airhost/node.json"

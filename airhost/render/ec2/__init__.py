@@ -10,8 +10,10 @@ compute — launch templates, Auto Scaling groups, the nodes' role, the group se
       (the nodes' security group: the database admits it, nothing admits SSH), ``VpcId`` (split);
       from data: ``LogsBucket``, ``DagsBucket``, the secret ARNs and ``AdminPasswordSecretArn``;
       from access (alb): ``TargetGroupArn``, ``PublicUrl`` ← access.Url.
-      ``Wheelhouse`` — the ``s3://`` prefix of the release's wheelhouse (``requirements.lock`` and
-      its wheels) the nodes install Airflow from (``ec2.wheelhouse``).
+      ``WheelhouseArm64`` / ``WheelhouseX8664`` (each architecture the groups use) — the ``s3://``
+      prefix of the release's wheelhouse (``requirements.lock`` and its wheels) the nodes install
+      Airflow from: ``ec2.wheelhouse`` when set, else built and uploaded by the deploy (and kept
+      as deployed by a plan or an operation that updates the stack).
       ``ImageIdArm64`` / ``ImageIdX8664`` — Amazon Linux 2023 from AWS's public SSM parameter.
       ``DesiredCount<Group>`` (Number, template default 0): ``DesiredCountStandalone``, or
       ``DesiredCountApiServer``, ``DesiredCountScheduler``, ``DesiredCountDagProcessor``,
@@ -20,7 +22,8 @@ compute — launch templates, Auto Scaling groups, the nodes' role, the group se
     Outputs: ``LogGroupName`` (streams ``<component>/<instance id>``), ``InstanceRoleArn``,
       ``Groups`` (``group=AutoScalingGroupName,...``), ``GroupComponents``
       (``group=component,component;...``), ``UtilsGroup`` (the group whose node runs one-off
-      commands through SSM Run Command), ``ApiUrl`` (split: the internal load balancer).
+      commands through SSM Run Command), ``Wheelhouses`` (comma-joined), ``ApiUrl`` (split: the
+      internal load balancer).
 
 The node itself — settings document, systemd units, user data, the ``airhost-node`` script — is
 ``airhost.render.ec2.node``.

@@ -17,6 +17,7 @@ from airhost.render.common import (
 )
 from airhost.render.data import AIRFLOW_SECRET_ARNS, BUNDLE_PREFIX, TASK_LOGS_PREFIX
 from airhost.render.ec2 import node
+from airhost.render.ec2.schedule import scheduled_actions
 from airhost.render.ecs.backlog import COLLECTION_SECONDS, backlog_queries, put_metrics_statement
 from airhost.render.ecs.worker_sizing import scale_out_steps
 from airhost.render.network import API_PORT
@@ -32,6 +33,15 @@ def camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-"))
 
 
+def wheelhouse_parameter(architecture: str) -> str:
+    """The compute stack's parameter naming the wheelhouse of the nodes of ``architecture``."""
+    return "Wheelhouse" + _architecture_key(architecture)
+
+
+def _architecture_key(architecture: str) -> str:
+    return "Arm64" if architecture == "arm64" else "X8664"
+
+
 def count_parameter(group: ResolvedGroup) -> str:
     return f"DesiredCount{camel(group.name)}"
 
@@ -45,17 +55,23 @@ def render_compute(env: Environment, config_hash: str) -> StackTemplate:
     _role(template, env, groups)
     if env.ec2.topology == "split":
         _internal_load_balancer(template, env)
-    parameters: dict[str, str] = {"Wheelhouse": env.ec2.wheelhouse} if env.ec2.wheelhouse else {}
+    wheelhouses = sorted({wheelhouse_parameter(group.architecture) for group in groups})
+    # The user's wheelhouse, or (deploy) the one airhost builds: kept as deployed otherwise.
+    parameters: dict[str, str] = {name: env.ec2.wheelhouse for name in wheelhouses} \
+        if env.ec2.wheelhouse else {}
     for group in groups:
         _settings(template, env, group)
         _launch_template(template, env, group)
         _group(template, env, group)
+        scheduled_actions(template, env, group, camel(group.name), count_parameter(group))
         parameters[count_parameter(group)] = str(group.desired)
         if group.queue:
             _scaling(template, env, group)
     _outputs(template, env, groups)
     counts = tuple(sorted(name for name in parameters if name.startswith("DesiredCount")))
-    return template.stack(config_hash, parameters=parameters, inputs=inputs, counts=counts)
+    kept = () if env.ec2.wheelhouse else tuple(wheelhouses)
+    return template.stack(config_hash, parameters=parameters, inputs=inputs, counts=counts,
+                          kept=kept)
 
 
 def _parameters(template: Template, env: Environment,
@@ -77,10 +93,11 @@ def _parameters(template: Template, env: Environment,
              "TaskSecurityGroupId": "AWS::EC2::SecurityGroup::Id"}
     for name, (layer, output) in sorted(inputs.items()):
         template.parameter(name, types.get(name, "String"), f"{output} of the {layer} stack")
-    template.parameter("Wheelhouse", "String",
-                       "s3:// prefix of the release's wheelhouse (requirements.lock and its wheels): "
-                       "ec2.wheelhouse", Default="")
     for architecture in sorted({group.architecture for group in groups}):
+        template.parameter(wheelhouse_parameter(architecture), "String",
+                           f"s3:// prefix of the release's wheelhouse for {architecture} nodes "
+                           "(requirements.lock and its wheels): built by deploy, or ec2.wheelhouse",
+                           Default="")
         template.parameter(_ami_parameter(architecture), "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
                            f"Amazon Linux 2023 for {architecture}, from AWS's public parameter",
                            Default=AMI.format(architecture))
@@ -92,7 +109,7 @@ def _parameters(template: Template, env: Environment,
 
 
 def _ami_parameter(architecture: str) -> str:
-    return "ImageId" + ("Arm64" if architecture == "arm64" else "X8664")
+    return "ImageId" + _architecture_key(architecture)
 
 
 def _role(template: Template, env: Environment, groups: list[ResolvedGroup]) -> None:
@@ -103,17 +120,21 @@ def _role(template: Template, env: Environment, groups: list[ResolvedGroup]) -> 
     secrets.append(ref("AdminPasswordSecretArn"))
     groups_arn = sub(f"{partition}:autoscaling:${{AWS::Region}}:${{AWS::AccountId}}:autoScalingGroup:*:"
                      f"autoScalingGroupName/{prefix(env)}-*")
+    listed = [sub(f"{partition}:s3:::${{LogsBucket}}"), sub(f"{partition}:s3:::${{DagsBucket}}")]
+    readable = [sub(f"{partition}:s3:::${{DagsBucket}}/{BUNDLE_PREFIX}/*"),
+                sub(f"{partition}:s3:::${{DagsBucket}}/{WHEELHOUSE_PREFIX}/*")]
+    if env.ec2.wheelhouse:  # the user's own wheelhouse, wherever it is
+        bucket, _, key = env.ec2.wheelhouse[len("s3://"):].partition("/")
+        listed.append(sub(f"{partition}:s3:::{bucket}"))
+        readable.append(sub(f"{partition}:s3:::{bucket}/{key}*"))
     statements = [
         allow(["secretsmanager:GetSecretValue"], secrets, "ReadSecrets"),
         allow(["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"], parameters,
               "SettingsConnectionsAndVariables"),
-        allow(["s3:ListBucket"], [sub(f"{partition}:s3:::${{LogsBucket}}"),
-                                  sub(f"{partition}:s3:::${{DagsBucket}}")], "ListBuckets"),
+        allow(["s3:ListBucket"], listed, "ListBuckets"),
         allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
               sub(f"{partition}:s3:::${{LogsBucket}}/{TASK_LOGS_PREFIX}/*"), "TaskLogs"),
-        allow(["s3:GetObject", "s3:GetObjectVersion"],
-              [sub(f"{partition}:s3:::${{DagsBucket}}/{BUNDLE_PREFIX}/*"),
-               sub(f"{partition}:s3:::${{DagsBucket}}/{WHEELHOUSE_PREFIX}/*")], "DagBundleAndWheelhouse"),
+        allow(["s3:GetObject", "s3:GetObjectVersion"], readable, "DagBundleAndWheelhouse"),
         allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
               get_att("LogGroup", "Arn"), "ComponentLogs"),
         # cfn-hup reads the settings resources' metadata of this stack only.
@@ -291,6 +312,9 @@ def _outputs(template: Template, env: Environment, groups: list[ResolvedGroup]) 
     template.output("UtilsLaunchTemplate", ref(f"{camel(utils.name)}LaunchTemplate"),
                     "launch template of a one-off node (the migration of a first deploy)")
     template.output("SubnetIds", join(",", ref("SubnetIds")), "the nodes' subnets, comma-joined")
+    wheelhouses = sorted({wheelhouse_parameter(group.architecture) for group in groups})
+    template.output("Wheelhouses", join(",", [ref(name) for name in wheelhouses]),
+                    "the wheelhouses the nodes install Airflow from (the release's 'image')")
     if env.ec2.topology == "split":
         template.output("ApiUrl", sub(f"http://${{InternalLoadBalancer.DNSName}}:{API_PORT}"),
                         "the API server inside the VPC")

@@ -51,7 +51,7 @@ DRAIN_HOOK = "drain"
 DRAIN_SECONDS = 900  # how long a terminating worker may take to finish its tasks
 # The tokens the compute stack's Fn::Sub fills in, from its parameters and pseudo parameters.
 TOKENS = {"LogsBucket", "DagsBucket", "ApiUrl", "PublicUrl", "AWS::StackName", "AWS::Region",
-          "Wheelhouse", *AIRFLOW_SECRET_ARNS.values(), "AdminPasswordSecretArn"}
+          "WheelhouseArm64", "WheelhouseX8664", *AIRFLOW_SECRET_ARNS.values(), "AdminPasswordSecretArn"}
 COMMANDS: dict[str, list[str]] = {
     "api-server": ["api-server"], "scheduler": ["scheduler"], "dag-processor": ["dag-processor"],
     "triggerer": ["triggerer"], "worker": ["celery", "worker"], "utils": [],
@@ -212,8 +212,9 @@ def units(env: Environment, group: ResolvedGroup) -> dict[str, str]:
 
 
 def node_config(env: Environment, group: ResolvedGroup) -> dict:
+    wheelhouse = "${Wheelhouse" + ("Arm64" if group.architecture == "arm64" else "X8664") + "}"
     return {"region": "${AWS::Region}", "settings_parameter": settings_parameter(env, group),
-            "wheelhouse": "${Wheelhouse}", "python": f"/usr/bin/python{env.airflow.python}",
+            "wheelhouse": wheelhouse, "python": f"/usr/bin/python{env.airflow.python}",
             "group_name": group_name(env, group), "drain_hook": DRAIN_HOOK}
 
 

@@ -16,6 +16,7 @@ import json
 import shlex
 import shutil
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from airhost.aws.commands import Commands
@@ -26,11 +27,13 @@ from airhost.aws.session import AwsSession, Clock
 from airhost.config.models import Environment
 from airhost.errors import Aborted, UsageError
 from airhost.progress import Progress
+from airhost.render.ec2.compute import wheelhouse_parameter
 from airhost.render.ec2.node import NODE_SCRIPT
 from airhost.render.stacks import Layer, StackTemplate
 from airhost.targets.base import CommandResult, ComponentState, Echo, Facts
 from airhost.targets.cloud import PARKED, CloudEnvironment
 from airhost.targets.cloud_logs import show_logs
+from airhost.targets.ec2.wheelhouse import Wheelhouse, architectures, ensure_wheelhouse
 
 STABLE_TIMEOUT = 1800.0
 PLUGIN = "session-manager-plugin"
@@ -51,12 +54,14 @@ class Ec2Deployment(CloudEnvironment):
     layers: tuple[Layer, ...] = ("network", "data", "access", "compute")
     compute: Layer = "compute"
 
-    def __init__(self, env: Environment, *, session: AwsSession | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(self, env: Environment, *, project_root: Path | None = None,
+                 session: AwsSession | None = None, clock: Clock | None = None) -> None:
         super().__init__(env, session=session, clock=clock)
+        self.project_root = project_root  # where requirements.txt is: the wheelhouse's inputs
         self.groups = Groups(self.session)
         self.commands = Commands(self.session)
         self.instances = Instances(self.session)
+        self.wheelhouses: dict[str, Wheelhouse] = {}  # architecture → built by this deploy
 
     # -- facts ---------------------------------------------------------------------------------
 
@@ -78,11 +83,44 @@ class Ec2Deployment(CloudEnvironment):
         return Facts(url=self.outputs_by_layer.get("access", {}).get("Url"),
                      admin_secret=data.get("AdminPasswordSecretArn"),
                      buckets={k: data[k] for k in ("LogsBucket", "DagsBucket") if data.get(k)},
-                     database=data.get("DatabaseInstanceId"), image=compute.get("Wheelhouse", ""),
+                     database=data.get("DatabaseInstanceId"), image=compute.get("Wheelhouses", ""),
                      components=tuple(self.group_names))
+
+    def upgrade_artifact(self, version: str) -> str:
+        if self.env.ec2.wheelhouse:
+            return f"the wheelhouse {self.env.ec2.wheelhouse} (ec2.wheelhouse: it must hold Airflow {version})"
+        return (f"a wheelhouse of Airflow {version}'s lock for the nodes, built and uploaded to the "
+                "DAG bucket")
 
     def release_facts(self) -> dict[str, Any]:
         return {"topology": self.env.ec2.topology, "instance_type": self.env.ec2.instance_type}
+
+    # -- the wheelhouse ------------------------------------------------------------------------
+
+    def stack_artifacts(self, stack: StackTemplate, values: dict[str, str],
+                        progress: Progress) -> dict[str, str]:
+        """The compute stack's wheelhouses: the user's (``ec2.wheelhouse``), or built from the
+        release's lock and uploaded to the DAG bucket (once per deploy, and only when changed)."""
+        if stack.layer != self.compute or self.env.ec2.wheelhouse:
+            return values
+        bucket = values.get("DagsBucket")
+        if self.project_root is None or not bucket:
+            missing = [wheelhouse_parameter(a) for a in architectures(self.env)
+                       if not values.get(wheelhouse_parameter(a))]
+            if missing:
+                raise UsageError(
+                    f"cannot deploy {self.env.name}: its nodes need a wheelhouse to install "
+                    "Airflow from, and none is deployed or named",
+                    hint=f"run 'airhost deploy {self.env.name}' from the project folder (it builds "
+                         "one from the release's lock), or set ec2.wheelhouse")
+            return values
+        for architecture in architectures(self.env):
+            if architecture not in self.wheelhouses:
+                self.wheelhouses[architecture] = ensure_wheelhouse(
+                    self.env, self.project_root, self.buckets, bucket, architecture, progress)
+            values = {**values, wheelhouse_parameter(architecture):
+                      self.wheelhouses[architecture].location}
+        return values
 
     # -- components ----------------------------------------------------------------------------
 
@@ -232,12 +270,15 @@ class Ec2Deployment(CloudEnvironment):
             raise UsageError(f"no component {', '.join(unknown)} in environment {self.env.name}",
                              hint="its components: " + ", ".join(sorted(names)))
         states = self.group_states()
+        configured = self.configured_counts()
         for group, count in sorted(counts.items()):
             if count < 0:
                 raise UsageError(f"{group}={count}: a count cannot be negative")
             state = states.get(group)
             maximum = max(count, state.maximum) if state else count
-            minimum = min(count, state.minimum) if state else count
+            # Back to the stack's own minimum when scaled up again (after a hold for a restore),
+            # never above the count asked for.
+            minimum = min(count, configured.get(group, count))
             progress.step(f"scaling {group} ({names[group]}) to {count}")
             self.groups.set_capacity(names[group], count, minimum=minimum, maximum=maximum)
         if wait and counts:
