@@ -12,6 +12,7 @@ from __future__ import annotations
 from airhost.config.ec2 import ResolvedGroup, resolved_groups
 from airhost.config.models import Environment
 from airhost.cost.compute import ComputeLine
+from airhost.cost.mwaa import AirflowShape, WorkerGroup
 from airhost.cost.prices import CostError, RegionPrices
 
 
@@ -51,3 +52,26 @@ def ec2_compute_lines(env: Environment, prices: RegionPrices, task_hours: float)
                     disks_at_max),
     ]
     return lines
+
+
+def _vcpu(prices: RegionPrices, group: ResolvedGroup) -> float:
+    spec = prices.instance_types.get(group.instance_type, {})
+    vcpu = spec.get("vcpu")
+    if vcpu is None:
+        raise CostError(f"no vCPU count for instance type {group.instance_type} (group {group.name}): "
+                        "MWAA's class of equal capacity is chosen by it",
+                        hint="add it to the price table's instance_types (airhost/cost/prices.json)")
+    return float(vcpu)
+
+
+def ec2_shape(env: Environment, prices: RegionPrices) -> AirflowShape:
+    """The EC2 environment as MWAA's classes measure it: its nodes' vCPU and counts."""
+    groups = {group.name: group for group in resolved_groups(env)}
+    if "standalone" in groups:
+        return AirflowShape(_vcpu(prices, groups["standalone"]), single=True)
+    workers = tuple(WorkerGroup(g.minimum, g.maximum, _vcpu(prices, g))
+                    for g in groups.values() if g.queue)
+    default = groups.get("worker")
+    return AirflowShape(_vcpu(prices, groups["scheduler"]),
+                        _vcpu(prices, default) if default else None,
+                        env.ec2.schedulers, env.ec2.api_servers, worker_groups=workers)

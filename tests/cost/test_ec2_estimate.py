@@ -24,7 +24,7 @@ from tests.cost.test_examples import (
     LOGS,
     LOGS_PARKED,
     METADB_LINE,
-    MWAA_MICRO,
+    MWAA_MEDIUM,
     NAT_LINE,
     SECRETS,
     SHARED_WITH_MWAA,
@@ -58,9 +58,10 @@ def test_the_cheapest_always_on_setup(hosts, table):
     assert data["total_monthly"] == pytest.approx(running, abs=0.01)  # $85.50
     # parked: the instance and its volume are gone; the database, logs, buckets, secrets stay
     assert data["parked_monthly"] == pytest.approx(DB_MICRO + LOGS_PARKED + BUCKETS + SECRETS, abs=0.01)
-    assert data["mwaa"]["class"] == "mw1.micro"
+    # one node of 2 vCPU running everything: MWAA's class covering 2 vCPU, as for a 2-vCPU ECS task
+    assert data["mwaa"]["class"] == "mw1.medium"
     assert data["mwaa"]["total_monthly"] == pytest.approx(
-        H * MWAA_MICRO + METADB_LINE + SHARED_WITH_MWAA, abs=0.01)  # $193.94
+        H * MWAA_MEDIUM + METADB_LINE + SHARED_WITH_MWAA, abs=0.01)  # $551.64
     assert data["total_monthly"] < data["mwaa"]["total_monthly"]
 
 

@@ -95,9 +95,21 @@ def test_split_groups_scale_park_and_resume(hosts):
     group = boto3.client("autoscaling").describe_auto_scaling_groups(
         AutoScalingGroupNames=["hosts-split-worker"])["AutoScalingGroups"][0]
     assert (group["MinSize"], group["MaxSize"]) == (0, 0)  # no scaling policy brings it back
+    assert egress(deployment) == ("parked", 0)  # the NAT instance parks with the nodes
     deployment.resume(Progress())
+    assert egress(deployment) == ("running", 1)
     states = {c.component: c.desired for c in deployment.components()}
     assert states["worker"] == 3 and states["scheduler"] == 1 and states["worker-gpu"] == 0
+
+
+def egress(deployment) -> tuple[str, int]:
+    """The network stack's Egress parameter and the NAT instance group's desired capacity."""
+    name = deployment.stack_name("network")
+    stack = boto3.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+    parameter = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["Egress"]
+    group = boto3.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[deployment.outputs("network")["NatGroupName"]])["AutoScalingGroups"][0]
+    return parameter, group["DesiredCapacity"]
 
 
 def test_shell_without_the_session_manager_plugin_says_how_to_install_it(hosts, run_cli, monkeypatch):

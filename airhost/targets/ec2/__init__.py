@@ -13,7 +13,7 @@ from airhost.config.ec2 import resolved_groups
 from airhost.config.loader import Project
 from airhost.config.models import Environment
 from airhost.cost import Assumptions, Estimate, RegionPrices, estimate
-from airhost.cost.ec2 import ec2_compute_lines, instance_types
+from airhost.cost.ec2 import ec2_compute_lines, ec2_shape, instance_types
 from airhost.render.ec2 import render_stacks
 from airhost.targets.base import Target
 from airhost.targets.ec2.deployment import Ec2Deployment
@@ -39,7 +39,8 @@ def _estimate(env: Environment, prices: RegionPrices,
     queues = sum(1 for group in resolved_groups(env) if group.queue)
     return estimate(env, prices, assumptions, compute_lines=ec2_compute_lines,
                     stacks=render_stacks(env, "cost-estimate"), queues=queues,
-                    schedulers=env.ec2.schedulers if env.ec2.topology == "split" else 1)
+                    schedulers=env.ec2.schedulers if env.ec2.topology == "split" else 1,
+                    shape=ec2_shape(env, prices))
 
 
 EC2 = Target(

@@ -21,7 +21,7 @@ from typing import Any
 
 from airhost.aws.commands import Commands
 from airhost.aws.errors import TaskFailed, TaskTimeout, WaitTimeout
-from airhost.aws.groups import GroupState, Groups
+from airhost.aws.groups import GroupState
 from airhost.aws.instances import Instances
 from airhost.aws.session import AwsSession, Clock
 from airhost.config.models import Environment
@@ -29,6 +29,8 @@ from airhost.errors import Aborted, UsageError
 from airhost.progress import Progress
 from airhost.render.ec2.compute import wheelhouse_parameter
 from airhost.render.ec2.node import NODE_SCRIPT
+from airhost.render.egress import PARKED as EGRESS_PARKED
+from airhost.render.egress import RUNNING as EGRESS_RUNNING
 from airhost.render.stacks import Layer, StackTemplate
 from airhost.targets.base import CommandResult, ComponentState, Echo, Facts
 from airhost.targets.cloud import PARKED, CloudEnvironment
@@ -58,7 +60,6 @@ class Ec2Deployment(CloudEnvironment):
                  session: AwsSession | None = None, clock: Clock | None = None) -> None:
         super().__init__(env, session=session, clock=clock)
         self.project_root = project_root  # where requirements.txt is: the wheelhouse's inputs
-        self.groups = Groups(self.session)
         self.commands = Commands(self.session)
         self.instances = Instances(self.session)
         self.wheelhouses: dict[str, Wheelhouse] = {}  # architecture → built by this deploy
@@ -303,12 +304,17 @@ class Ec2Deployment(CloudEnvironment):
         for group, state in sorted(states.items()):
             progress.step(f"parking {group} at 0")
             self.groups.set_capacity(state.name, 0, minimum=0, maximum=0)
-        return self.wait_stable(progress) if wait else self.components()
+        states_now = self.wait_stable(progress) if wait else self.components()
+        # once the nodes are gone: nothing needs a way out any more
+        self.set_egress(EGRESS_PARKED, progress)
+        return states_now
 
     def resume(self, progress: Progress, *, wait: bool = True) -> list[ComponentState]:
         record = (self.parameters.get_json(self.parameter_name(PARKED)) or {}).get("groups", {})
         names = self.group_names
         configured = self.configured_counts()
+        # before any node boots: it installs from S3 and reads secrets through the way out
+        self.set_egress(EGRESS_RUNNING, progress)
         for group, name in sorted(names.items()):
             desired, minimum, maximum = record.get(group) or [configured.get(group, 1)] * 3
             progress.step(f"resuming {group} at {desired} ({minimum}-{maximum})")
