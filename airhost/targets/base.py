@@ -128,6 +128,11 @@ class Deployment(ABC):
              lines: int, echo: Echo) -> int:
         raise NotImplementedError
 
+    @property
+    def shares_clock(self) -> bool:
+        """True when Airflow runs on this machine, so this clock times its parses exactly."""
+        return False
+
     # -- cloud deployments: stacks hold and start components -----------------------------------
 
     def stack_parameters(self, stack: StackTemplate, values: dict[str, str],
