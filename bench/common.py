@@ -30,6 +30,8 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "memory_gib": round(memory_kib / 1024 / 1024, 1),
         "processor": platform.processor() or platform.machine(),
+        # set here, Python never writes byte code back: only what an install compiled is cached
+        "python_dont_write_bytecode": bool(os.environ.get("PYTHONDONTWRITEBYTECODE")),
     }
 
 

@@ -92,17 +92,18 @@ def main() -> None:
     airflow_bin = root / ".airhost" / "local" / "venv" / "bin" / "airflow"
 
     def warm() -> float:
-        airhost("down", "--config", str(root))
-        return timed_up(root)
+        seconds = timed_up(root)
+        airhost("down", "--config", str(root))  # untimed: the next run starts from a stopped machine
+        return seconds
 
     try:
         cold_taken = wait_for_quiet(args.quiet_load, args.max_wait)
         cold = timed_up(root)
+        airhost("down", "--config", str(root))
         print(f"cold up: {cold:.1f} s (load {cold_taken['load_1m']})", file=sys.stderr)
         runs = interleaved({"airhost_up_warm": warm,
                             "airflow_standalone": lambda: standalone(airflow_bin)},
                            args.runs, threshold=args.quiet_load, max_wait=args.max_wait)
-        airhost("down", "--config", str(root))
         version = subprocess.run([str(airflow_bin), "version"], capture_output=True, text=True).stdout
     finally:
         subprocess.run([sys.executable, "-m", "airhost", "down", "--config", str(root)],

@@ -34,10 +34,11 @@ class PushResult:
     seconds_to_visible: float | None = None
     visible: dict[str, str] = field(default_factory=dict)  # dag id → what was seen
     problems: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # where the push spent its time
 
     def as_dict(self) -> dict[str, object]:
         return {"sync": self.plan.as_dict(), "seconds_to_visible": self.seconds_to_visible,
-                "dags": self.visible, "import_problems": self.problems}
+                "dags": self.visible, "import_problems": self.problems, "seconds": self.seconds}
 
 
 def refuse_if_broken(check: CheckResult, force: bool) -> None:
@@ -82,8 +83,10 @@ def push_checked(check: CheckResult, source: Path, destination: Destination, cli
     before = watcher.snapshot() if watcher else {}
     if plan is None:
         plan = plan_sync(folder_manifest(source), destination.manifest())
+    started = time.monotonic()
     apply_plan(plan, source, destination, report)
-    result = PushResult(plan=plan, problems=[str(p) for p in check.problems])
+    result = PushResult(plan=plan, problems=[str(p) for p in check.problems],
+                        seconds={"upload": round(time.monotonic() - started, 2)})
     if watcher and not plan.empty:
         if local_clock:
             uploaded_at, slack = datetime.datetime.now(datetime.timezone.utc), 0.0
@@ -95,6 +98,7 @@ def push_checked(check: CheckResult, source: Path, destination: Destination, cli
         seconds, seen = watcher.wait(before, expected, set(plan.deleted), uploaded_at, timeout,
                                      slack=slack)
         result.seconds_to_visible = round(seconds, 2)
+        result.seconds["wait"] = result.seconds_to_visible
         result.visible = seen
     return result
 

@@ -63,6 +63,7 @@ def local_site(env: Environment, paths: LocalPaths, secrets: LocalSecrets, ports
         region=env.region,
         plugins_folder=(str((paths.project_root / env.airflow.plugins).resolve())
                         if env.airflow.plugins else None),
+        migrated_before_start=True,
     )
 
 

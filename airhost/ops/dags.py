@@ -9,6 +9,8 @@ until Airflow has parsed the new version; with a private API Airflow picks the c
 
 from __future__ import annotations
 
+import time
+
 from airhost.config.loader import Project
 from airhost.dags.listing import list_dags
 from airhost.dags.manifest import folder_manifest, plan_sync
@@ -30,14 +32,18 @@ def push(project: Project, deployment: Deployment, *, force: bool, wait: bool, t
     destination = deployment.bundle()
     source = (project.root / env.dags.folder).resolve()
     plan = plan_sync(folder_manifest(source), destination.manifest())
+    started = time.monotonic()
     check = check_with_environment_airflow(project, env, report, files=files_to_check(source, plan))
+    checked = time.monotonic() - started
     refuse_if_broken(check, force)
     client = deployment.api_client() if wait else None
     if wait and client is None:
         report(f"Airflow's API is not reachable from here (access {env.access.mode}): not waiting; "
                f"Airflow reads the bundle every {env.dags.refresh_seconds} s")
-    return push_checked(check, source, destination, client, force=force, timeout=timeout,
-                        report=report, plan=plan, local_clock=deployment.shares_clock)
+    result = push_checked(check, source, destination, client, force=force, timeout=timeout,
+                          report=report, plan=plan, local_clock=deployment.shares_clock)
+    result.seconds = {"check": round(checked, 2), **result.seconds}
+    return result
 
 
 def list_environment_dags(deployment: Deployment) -> dict:
