@@ -1,8 +1,10 @@
 """The local target: ``up``, ``down``, ``status`` and one-off Airflow commands for one environment.
 
 ``up`` goes: virtualenv → secrets → ports → process manager → PostgreSQL → ``airflow db migrate`` →
-admin user → components → wait until healthy. Each step is idempotent, so ``up`` twice is harmless
-and an interrupted ``up`` is finished by the next one.
+admin user → components → wait until healthy → DAG checker. Each step is idempotent, so ``up`` twice
+is harmless and an interrupted ``up`` is finished by the next one; a step whose work is already done
+(a current virtualenv, a schema at the installed revision, an existing admin) is checked without
+starting Airflow and skipped.
 """
 
 from __future__ import annotations

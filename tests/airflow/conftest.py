@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from airhost.airflow_api import ApiClient
+from airhost.airflow_api.client import ApiUnreachable
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,7 +55,7 @@ class Airflow:
         while time.monotonic() < deadline:
             try:
                 return self.client.get(f"/api/v2/dags/{dag_id}")
-            except OSError:
+            except (OSError, ApiUnreachable):
                 time.sleep(1)
         raise AssertionError(f"DAG {dag_id} was not parsed within {timeout} s")
 
@@ -66,7 +67,7 @@ class Airflow:
         while time.monotonic() < deadline:
             try:
                 run = self.client.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run['dag_run_id'])}")
-            except OSError:  # an API server busy with many running tasks may miss one poll
+            except (OSError, ApiUnreachable):  # an API server busy with many running tasks may miss one poll
                 time.sleep(1)
                 continue
             if run["state"] in ("success", "failed"):
