@@ -7,7 +7,10 @@ use). Data never goes through here: operations return it.
 
 from __future__ import annotations
 
-from airhost.aws.cloudformation import ResourceChange, StackEvent
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: boto3 stays unimported for commands that never reach AWS
+    from airhost.aws.cloudformation import ResourceChange, StackEvent
 
 
 class Progress:

@@ -1,12 +1,16 @@
 """Latency of `airhost dags push` until the new version is visible through Airflow's API.
 
-Two bundles, real Airflow each: the local target's bundle folder, and an S3 bundle served by a moto
-server on 127.0.0.1 (the local environment reads it with `local.dag_bucket`, as a cloud one would).
-For each, N pushes of a changed DAG file and N pushes of a new DAG file. Reported per kind:
-- total: the whole command (import check with the environment's Airflow, upload, wait);
-- visible: from the upload's end to the API showing the parsed version (airhost's own figure).
+Three bundles, real Airflow each: the local target's bundle folder with the project's one DAG, the
+same with a hundred more DAG files in the folder, and an S3 bundle served by a moto server on
+127.0.0.1 (the local environment reads it with `local.dag_bucket`, as a cloud one would). For each,
+N pushes of a changed DAG file and N pushes of a new DAG file; the two folder bundles run at once and
+their pushes are interleaved (small, large, small, …). Before each push the bench waits (bounded) for
+a quiet machine and records the load. Reported per kind:
+- total: the whole command (import check, upload, wait);
+- check / upload / visible: the parts, as the command reports them (`seconds` in its JSON).
 
-Run: python bench/dag_push.py [--pushes N]   (writes bench/results/dag_push.json)
+Run: python bench/dag_push.py [--pushes N] [--quiet-load L] [--max-wait S]
+(writes bench/results/dag_push.json)
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import write_result  # noqa: E402
+from bench.common import wait_for_quiet, write_result  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,33 +52,58 @@ def summary(values: list[float]) -> dict[str, float]:
             "max": round(max(values), 2), "runs": len(values)}
 
 
-def timed_push(root: Path, env: dict) -> tuple[float, float]:
+def timed_push(root: Path, env: dict, quiet: dict) -> dict:
+    taken = wait_for_quiet(quiet["load"], quiet["max_wait"])
     started = time.monotonic()
     result = json.loads(airhost("dags", "push", "--config", str(root), "-o", "json", env=env).stdout)
-    return time.monotonic() - started, float(result["seconds_to_visible"])
+    total = time.monotonic() - started
+    parts = result.get("seconds") or {}
+    return {"total": total, "check": parts.get("check"), "upload": parts.get("upload"),
+            "visible": float(result["seconds_to_visible"]), **taken}
 
 
-def measure(root: Path, pushes: int, env: dict) -> dict[str, dict]:
-    dags = root / "dags"
-    template = (dags / "example_pipeline.py").read_text()
-    airhost("up", "--config", str(root), env=env)
-    airhost("dags", "push", "--config", str(root), env=env)
-    changed_total, changed_visible, new_total, new_visible = [], [], [], []
-    for number in range(pushes):
-        (dags / "example_pipeline.py").write_text(template.replace(
+class Pusher:
+    """One environment's pushes: a changed DAG, then a new DAG, each timed."""
+
+    def __init__(self, root: Path, env: dict, quiet: dict) -> None:
+        self.root, self.env, self.quiet = root, env, quiet
+        self.dags = root / "dags"
+        self.template = (self.dags / "example_pipeline.py").read_text()
+        self.runs: dict[str, list[dict]] = {"changed_dag": [], "new_dag": []}
+
+    def start(self) -> None:
+        airhost("up", "--config", str(self.root), env=self.env)
+        airhost("dags", "push", "--config", str(self.root), env=self.env)
+
+    def push_changed(self, number: int) -> None:
+        (self.dags / "example_pipeline.py").write_text(self.template.replace(
             "print(f\"example_pipeline", f"print(f\"push {number}: example_pipeline"))
-        total, visible = timed_push(root, env)
-        changed_total.append(total)
-        changed_visible.append(visible)
+        self.runs["changed_dag"].append(timed_push(self.root, self.env, self.quiet))
+
+    def push_new(self, number: int) -> None:
         dag_id = f"bench_new_{number}"
-        (dags / f"{dag_id}.py").write_text(template.replace("example_pipeline", dag_id))
-        total, visible = timed_push(root, env)
-        new_total.append(total)
-        new_visible.append(visible)
-        print(f"  push {number}: changed {changed_total[-1]:.1f} s, new {new_total[-1]:.1f} s",
-              file=sys.stderr)
-    return {"changed_dag": {"total": summary(changed_total), "visible": summary(changed_visible)},
-            "new_dag": {"total": summary(new_total), "visible": summary(new_visible)}}
+        (self.dags / f"{dag_id}.py").write_text(self.template.replace("example_pipeline", dag_id))
+        self.runs["new_dag"].append(timed_push(self.root, self.env, self.quiet))
+
+    def result(self) -> dict:
+        out = {}
+        for kind, runs in self.runs.items():
+            out[kind] = {part: summary([run[part] for run in runs if run[part] is not None])
+                         for part in ("total", "check", "upload", "visible")}
+            out[kind]["load_1m"] = {"min": min(r["load_1m"] for r in runs),
+                                    "max": max(r["load_1m"] for r in runs),
+                                    "median": round(statistics.median(r["load_1m"] for r in runs), 2)}
+            out[kind]["loaded_runs"] = sum(1 for r in runs if r["loaded"])
+            out[kind]["runs"] = [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()}
+                                 for r in runs]
+        return out
+
+
+def with_hundred_more(root: Path) -> None:
+    template = (root / "dags" / "example_pipeline.py").read_text()
+    for number in range(100):
+        dag_id = f"filler_{number:03d}"
+        (root / "dags" / f"{dag_id}.py").write_text(template.replace("example_pipeline", dag_id))
 
 
 def project(folder: Path, name: str, port: int, extra: str = "") -> Path:
@@ -88,7 +117,11 @@ def project(folder: Path, name: str, port: int, extra: str = "") -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pushes", type=int, default=10)
+    parser.add_argument("--quiet-load", type=float, default=None,
+                        help="one-minute load to wait for before each push (default: CPU count)")
+    parser.add_argument("--max-wait", type=float, default=30.0, help="longest wait for it, seconds")
     args = parser.parse_args()
+    quiet = {"load": args.quiet_load, "max_wait": args.max_wait}
     from moto.server import ThreadedMotoServer
     import boto3
 
@@ -104,15 +137,36 @@ def main() -> None:
         boto3.client("s3", endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name="eu-west-1",
                      aws_access_key_id="bench", aws_secret_access_key="bench").create_bucket(
             Bucket="bench-bundle", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        local_root = project(folder, "folder-bundle", 8796)
-        roots.append((local_root, None))
-        print("local bundle folder:", file=sys.stderr)
-        folder_result = measure(local_root, args.pushes, dict(os.environ))
-        airhost("down", "--config", str(local_root))
+        small_root = project(folder, "folder-bundle", 8796)
+        large_root = project(folder, "folder-bundle-101", 8798)
+        with_hundred_more(large_root)
+        roots += [(small_root, None), (large_root, None)]
+        small = Pusher(small_root, dict(os.environ), quiet)
+        large = Pusher(large_root, dict(os.environ), quiet)
+        small.start()
+        large.start()
+        print("local bundle folder, 1 and 101 DAG files, interleaved:", file=sys.stderr)
+        for number in range(args.pushes):
+            for pusher in (small, large):
+                pusher.push_changed(number)
+            for pusher in (small, large):
+                pusher.push_new(number)
+            print(f"  push {number}: changed {small.runs['changed_dag'][-1]['total']:.1f} / "
+                  f"{large.runs['changed_dag'][-1]['total']:.1f} s, new "
+                  f"{small.runs['new_dag'][-1]['total']:.1f} / {large.runs['new_dag'][-1]['total']:.1f} s",
+                  file=sys.stderr)
+        airhost("down", "--config", str(small_root))
+        airhost("down", "--config", str(large_root))
         s3_root = project(folder, "s3-bundle", 8797, "\n      dag_bucket: s3://bench-bundle/dags")
         roots.append((s3_root, aws_env))
+        s3 = Pusher(s3_root, aws_env, quiet)
+        s3.start()
         print("S3 bundle on the emulator:", file=sys.stderr)
-        s3_result = measure(s3_root, args.pushes, aws_env)
+        for number in range(args.pushes):
+            s3.push_changed(number)
+            s3.push_new(number)
+            print(f"  push {number}: changed {s3.runs['changed_dag'][-1]['total']:.1f} s, new "
+                  f"{s3.runs['new_dag'][-1]['total']:.1f} s", file=sys.stderr)
     finally:
         for root, env in roots:
             subprocess.run([sys.executable, "-m", "airhost", "down", "--config", str(root)],
@@ -121,15 +175,18 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
     result = {
         "unit": "seconds",
-        "notes": "total = the whole dags push command (import check, upload, wait); visible = from "
-                 "the upload's end until the API shows the version parsed after it. dags.refresh_seconds "
-                 "is 5 (the init default): new files wait for the bundle's next refresh; changed files "
-                 "are re-parsed on request.",
-        "local_folder_bundle": folder_result,
-        "s3_bundle_emulator": s3_result,
+        "notes": "total = the whole dags push command; check / upload / visible = its parts as the "
+                 "command reports them (visible: from the upload's end until the API shows the "
+                 "version parsed after it). dags.refresh_seconds is 5 (the init default). Each push "
+                 "after a bounded wait for load_1m below quiet_load; loaded_runs counts the pushes "
+                 "taken with the machine still above it.",
+        "quiet_load": args.quiet_load if args.quiet_load is not None else float(os.cpu_count() or 1),
+        "local_folder_bundle": small.result(),
+        "local_folder_bundle_101_files": large.result(),
+        "s3_bundle_emulator": s3.result(),
     }
     path = write_result("dag_push", result)
-    print(json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result.items()}, indent=2)[:4000])
     print(f"written to {path}", file=sys.stderr)
 
 

@@ -6,7 +6,11 @@ warm: the same project again after `airhost down` (virtualenv and database kept)
 standalone: `airflow standalone` from the same virtualenv, fresh AIRFLOW_HOME each run, timed to the
       same health endpoint — Airflow's own one-command local start, the natural baseline.
 
-Run: python bench/local_up.py [--runs N]   (writes bench/results/local_up.json)
+warm and standalone runs are interleaved (warm, standalone, warm, …) in one invocation, and each
+waits (bounded) for the one-minute load to drop below the CPU count; every run records its load.
+
+Run: python bench/local_up.py [--runs N] [--quiet-load L] [--max-wait S]
+(writes bench/results/local_up.json)
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import write_result  # noqa: E402
+from bench.common import interleaved, wait_for_quiet, write_result  # noqa: E402
 from airhost.airflow_api import all_healthy, read_health  # noqa: E402
 from airhost.local.ports import free_port  # noqa: E402
 
@@ -70,43 +74,56 @@ def standalone(airflow_bin: Path, timeout: float = 300) -> float:
         shutil.rmtree(home, ignore_errors=True)
 
 
+def median(runs: list[dict]) -> float:
+    return round(statistics.median(run["seconds"] for run in runs), 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="warm and standalone runs")
+    parser.add_argument("--runs", type=int, default=3, help="warm and standalone runs (each)")
+    parser.add_argument("--quiet-load", type=float, default=None,
+                        help="one-minute load to wait for before each run (default: CPU count)")
+    parser.add_argument("--max-wait", type=float, default=120.0, help="longest wait for it, seconds")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-up-", dir="/tmp"))
     os.chmod(folder, 0o755)
     root = folder / "project"
     airhost("init", str(root), "--name", "bench")
+    airflow_bin = root / ".airhost" / "local" / "venv" / "bin" / "airflow"
+
+    def warm() -> float:
+        seconds = timed_up(root)
+        airhost("down", "--config", str(root))  # untimed: the next run starts from a stopped machine
+        return seconds
+
     try:
+        cold_taken = wait_for_quiet(args.quiet_load, args.max_wait)
         cold = timed_up(root)
-        print(f"cold up: {cold:.1f} s", file=sys.stderr)
-        warm = []
-        for _ in range(args.runs):
-            airhost("down", "--config", str(root))
-            warm.append(timed_up(root))
-            print(f"warm up: {warm[-1]:.1f} s", file=sys.stderr)
         airhost("down", "--config", str(root))
-        airflow_bin = root / ".airhost" / "local" / "venv" / "bin" / "airflow"
-        baseline = []
-        for _ in range(args.runs):
-            baseline.append(standalone(airflow_bin))
-            print(f"airflow standalone: {baseline[-1]:.1f} s", file=sys.stderr)
+        print(f"cold up: {cold:.1f} s (load {cold_taken['load_1m']})", file=sys.stderr)
+        runs = interleaved({"airhost_up_warm": warm,
+                            "airflow_standalone": lambda: standalone(airflow_bin)},
+                           args.runs, threshold=args.quiet_load, max_wait=args.max_wait)
         version = subprocess.run([str(airflow_bin), "version"], capture_output=True, text=True).stdout
     finally:
         subprocess.run([sys.executable, "-m", "airhost", "down", "--config", str(root)],
                        capture_output=True, check=False)
         shutil.rmtree(folder, ignore_errors=True)
+    warm_median, standalone_median = median(runs["airhost_up_warm"]), median(runs["airflow_standalone"])
     result = {
         "airflow_version": version.strip().splitlines()[-1] if version.strip() else None,
         "unit": "seconds from command start to /api/v2/monitor/health all healthy",
         "notes": "cold = new virtualenv and database, package cache warm; warm = after airhost down; "
-                 "standalone = airflow standalone (SQLite, LocalExecutor) from the same virtualenv",
-        "airhost_up_cold": round(cold, 2),
-        "airhost_up_warm": {"runs": [round(x, 2) for x in warm],
-                            "median": round(statistics.median(warm), 2)},
-        "airflow_standalone": {"runs": [round(x, 2) for x in baseline],
-                               "median": round(statistics.median(baseline), 2)},
+                 "standalone = airflow standalone (SQLite, LocalExecutor) from the same virtualenv; "
+                 "warm and standalone interleaved, each run after a bounded wait for a quiet machine "
+                 "(load_1m below quiet_load; loaded = true when the wait ran out)",
+        "quiet_load": args.quiet_load if args.quiet_load is not None else float(os.cpu_count() or 1),
+        "airhost_up_cold": {"seconds": round(cold, 2), **cold_taken},
+        "airhost_up_warm": {"runs": runs["airhost_up_warm"], "median": warm_median},
+        "airflow_standalone": {"runs": runs["airflow_standalone"], "median": standalone_median},
+        "warm_to_standalone": round(warm_median / standalone_median, 2),
+        "pairwise_ratios": [round(a["seconds"] / b["seconds"], 2) for a, b in
+                            zip(runs["airhost_up_warm"], runs["airflow_standalone"])],
     }
     path = write_result("local_up", result)
     print(json.dumps(result, indent=2))

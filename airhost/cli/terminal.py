@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
-from airhost.aws.cloudformation import ResourceChange, StackEvent
 from airhost.cli.output import stderr, stdout
 from airhost.errors import AirhostError, UsageError
 from airhost.progress import Progress
+
+if TYPE_CHECKING:  # annotations only: boto3 stays unimported for commands that never reach AWS
+    from airhost.aws.cloudformation import ResourceChange, StackEvent
+
 
 def out(*objects: object, **options: object) -> None:
     """Print data to stdout. No emoji codes: ARNs hold ':secret:' and the like."""

@@ -10,6 +10,7 @@ import shlex
 from pathlib import Path
 
 from airhost.config.models import Environment
+from airhost.dags.check import CHECK_SCRIPT, check_environment
 from airhost.local.paths import LocalPaths
 from airhost.local.secrets import LocalSecrets, write_private
 from airhost.local.supervisor import Program
@@ -18,6 +19,7 @@ from airhost.render.airflow_env import Component, Site, render_airflow_env
 # Start order; the process manager stops them in reverse.
 PRIORITY = {"postgres": 100, "redis": 100, "api-server": 300, "scheduler": 400,
             "dag-processor": 400, "triggerer": 400, "worker": 500}
+DAG_CHECKER = "dag-check"
 AIRFLOW_COMMANDS: dict[Component, list[str]] = {
     "api-server": ["api-server"],
     "scheduler": ["scheduler"],
@@ -61,6 +63,7 @@ def local_site(env: Environment, paths: LocalPaths, secrets: LocalSecrets, ports
         region=env.region,
         plugins_folder=(str((paths.project_root / env.airflow.plugins).resolve())
                         if env.airflow.plugins else None),
+        migrated_before_start=True,
     )
 
 
@@ -92,9 +95,20 @@ def write_environment_files(env: Environment, paths: LocalPaths, site: Site,
     return files
 
 
+def dag_checker(env: Environment, paths: LocalPaths, fingerprint: str) -> Program:
+    """The long-lived DAG checker: ``dags push``/``dags check`` ask it instead of importing Airflow
+    anew each time. Its environment is the one-off check's, started empty (``env -i``)."""
+    folder = (paths.project_root / env.dags.folder).resolve()
+    settings = [f"{key}={value}" for key, value in
+                sorted(check_environment(str(paths.dag_check_home), folder).items())]
+    command = ["/usr/bin/env", "-i", *settings, str(paths.venv / "bin" / "python"), str(CHECK_SCRIPT),
+               "serve", str(paths.dag_check_socket), fingerprint]
+    return Program(DAG_CHECKER, command, extra={"priority": str(PRIORITY["api-server"])})
+
+
 def programs(env: Environment, paths: LocalPaths, env_files: dict[Component, Path],
              postgres_command: list[str] | None, postgres_user: str | None,
-             redis_command: list[str] | None) -> list[Program]:
+             redis_command: list[str] | None, fingerprint: str = "") -> list[Program]:
     result: list[Program] = []
     if postgres_command:
         # SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to leave.
@@ -110,4 +124,6 @@ def programs(env: Environment, paths: LocalPaths, env_files: dict[Component, Pat
         result.append(Program(component, command, environment_file=env_files[component],
                               stop_wait_seconds=600 if worker else 30, stop_as_group=not worker,
                               extra={"priority": str(PRIORITY[component])}))
+    if env.dags.source == "bundle":
+        result.append(dag_checker(env, paths, fingerprint))
     return result

@@ -7,10 +7,10 @@ the DAGs are checked and pushed.
 
 from __future__ import annotations
 
-from airhost.dags.check import CheckResult, check_dags
+from airhost.dags.check import CheckResult, ask_checker, check_dags
 from airhost.dags.destinations import BucketDestination, Destination, FolderDestination
 from airhost.dags.listing import list_dags
-from airhost.dags.push import PushResult, Report, push_checked, refuse_if_broken
+from airhost.dags.push import Report
 from airhost.config.loader import Project
 from airhost.config.models import Environment
 from airhost.errors import LocalError
@@ -19,11 +19,13 @@ from airhost.local import python_env
 from airhost.local.environment import LocalEnvironment
 
 
-def check_with_environment_airflow(project: Project, env: Environment, report: Report) -> CheckResult:
-    """Import the project's DAGs with the environment's Airflow version and requirements.
+def check_with_environment_airflow(project: Project, env: Environment, report: Report,
+                                   files: list[str] | None = None) -> CheckResult:
+    """Import the project's DAGs (or only ``files``) with the environment's Airflow and requirements.
 
     Uses the environment's virtualenv under .airhost/ (built first if needed, reused after), so a
-    cloud environment's DAGs are checked with exactly the Airflow its image runs.
+    cloud environment's DAGs are checked with exactly the Airflow its image runs. When the local
+    environment runs, its checker (Airflow already imported) answers; else a one-off process does.
     """
     paths = LocalPaths(project.root, env.name)
     plan = python_env.install_plan(env, project.root, report)
@@ -34,12 +36,14 @@ def check_with_environment_airflow(project: Project, env: Environment, report: R
     if not folder.is_dir():
         raise LocalError(f"the DAG folder {folder} does not exist",
                          hint="create it or set dags.folder in airhost.yaml")
-    report(f"Checking {env.dags.folder}/ with Airflow {env.airflow.version}")
-    return check_dags(paths.venv / "bin" / "python", folder)
-
-
-def check_local(local: LocalEnvironment, report: Report) -> CheckResult:
-    return check_with_environment_airflow(local.project, local.env, report)
+    what = (f"{len(files)} changed file(s) in {env.dags.folder}/ (nothing else they affect)"
+            if files is not None else f"{env.dags.folder}/")
+    report(f"Checking {what} with Airflow {env.airflow.version}")
+    if paths.dag_check_socket.exists():
+        answer = ask_checker(paths.dag_check_socket, plan.fingerprint, folder, files)
+        if answer is not None:
+            return answer
+    return check_dags(paths.venv / "bin" / "python", folder, files=files)
 
 
 def local_destination(local: LocalEnvironment) -> Destination:
@@ -55,21 +59,6 @@ def local_destination(local: LocalEnvironment) -> Destination:
         raise LocalError("local.dag_bucket is set but no AWS region is known",
                          hint="set region in airhost.yaml or AWS_DEFAULT_REGION")
     return BucketDestination(Buckets(AwsSession(region)), *located)
-
-
-def push_local(local: LocalEnvironment, *, force: bool, wait: bool, timeout: float,
-               report: Report) -> PushResult:
-    if local.env.dags.source != "bundle":
-        raise LocalError(
-            f"environment '{local.env.name}' reads DAGs with source {local.env.dags.source}",
-            hint="'dags push' ships a DAG bundle: with source image rebuild the image, with git push "
-                 "to the repository",
-        )
-    check = check_local(local, report)
-    refuse_if_broken(check, force)
-    client = local.api_client() if wait else None
-    return push_checked(check, local.project_dags, local_destination(local), client, force=force,
-                        timeout=timeout, report=report)
 
 
 def list_local(local: LocalEnvironment) -> dict:

@@ -1,12 +1,16 @@
 """The local target: ``up``, ``down``, ``status`` and one-off Airflow commands for one environment.
 
 ``up`` goes: virtualenv → secrets → ports → process manager → PostgreSQL → ``airflow db migrate`` →
-admin user → components → wait until healthy. Each step is idempotent, so ``up`` twice is harmless
-and an interrupted ``up`` is finished by the next one.
+admin user → components → wait until healthy → DAG checker. Each step is idempotent, so ``up`` twice
+is harmless and an interrupted ``up`` is finished by the next one; a step whose work is already done
+(a current virtualenv, a schema at the installed revision, an existing admin) is checked without
+starting Airflow and skipped.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -22,12 +26,13 @@ from airhost.errors import Aborted, LocalError
 from airhost.local import components as parts
 from airhost.local import failures
 from airhost.local import python_env
+from airhost.local import schema
 from airhost.dags.destinations import FolderDestination
 from airhost.dags.push import apply_sync
 from airhost.airflow_api import ApiClient, all_healthy, read_health
 from airhost.local.ports import free_port, port_is_free
 from airhost.local.paths import LocalPaths
-from airhost.local.postgres import EmbeddedPostgres
+from airhost.local.postgres import DATABASE, EmbeddedPostgres
 from airhost.local.secrets import ADMIN_PASSWORD, LocalSecrets
 from airhost.local.supervisor import Supervisor
 from airhost.render.airflow_env import ADMIN_USER
@@ -117,6 +122,7 @@ class LocalEnvironment:
             postgres.server_command(ports["postgres"]) if postgres else None,
             postgres.user if postgres else None,
             self._redis_command(ports) if self.uses_redis else None,
+            plan.fingerprint,
         )
         publish = self.env.dags.source == "bundle" and not self.env.local.dag_bucket
         if publish and not self.paths.bundle.exists():
@@ -137,15 +143,22 @@ class LocalEnvironment:
         if self.uses_redis:
             report(f"Starting Redis on 127.0.0.1:{ports['redis']}")
             self.supervisor.start("redis")
-        report("Migrating the metadata database (airflow db migrate)")
-        self.airflow(["db", "migrate"], log_name="migrate", check=True)
+        if postgres and self._schema_current(postgres, ports["postgres"]):
+            report("The metadata database is at the installed Airflow's revision: no migration")
+        else:
+            report("Migrating the metadata database (airflow db migrate)")
+            self.airflow(["db", "migrate"], log_name="migrate", check=True)
+            self._record_migration()
         if self.env.auth_manager == "fab":
-            self._ensure_fab_admin()
+            self._ensure_fab_admin(postgres, ports.get("postgres"))
         exits_before = self.supervisor.unexpected_exits()
         for component in parts.airflow_components(self.env):
             self.supervisor.start(component)
         url = f"http://127.0.0.1:{ports['api']}"
         self._wait_healthy(url, report, timeout, exits_before)
+        if any(program.name == parts.DAG_CHECKER for program in programs):
+            self.paths.dag_check_home.mkdir(parents=True, exist_ok=True)
+            self.supervisor.start(parts.DAG_CHECKER)  # after the rest: it does not delay healthy
         report("Signing in (POST /auth/token)")
         problem = failures.login_problem(url, ADMIN_USER, self.admin_password() or "")
         if problem:
@@ -266,10 +279,47 @@ class LocalEnvironment:
                              hint="pass a longer --timeout")
         return code
 
-    def _ensure_fab_admin(self) -> None:
-        listed = self.airflow(["users", "list", "--output", "json"], capture=True)
-        if f'"{ADMIN_USER}"' in (listed.stdout or ""):
-            return
+    def _migration_key(self) -> str:
+        """What a migration was run against: the installed heads and the utils settings (``db
+        migrate`` also records settings such as the log file name template)."""
+        settings = (self.paths.env_files / "utils.env").read_bytes()
+        heads = schema.installed_heads(self.paths.venv) or {}
+        return hashlib.sha256(json.dumps([sorted(heads.items()), settings.hex()]).encode()).hexdigest()
+
+    def _record_migration(self) -> None:
+        state = self.paths.read_state()
+        state["migrated"] = self._migration_key()
+        self.paths.write_state(state)
+
+    def _schema_current(self, postgres: EmbeddedPostgres, port: int) -> bool:
+        """True when ``airflow db migrate`` would change nothing: the database's alembic revisions are
+        the installed Airflow's heads, and the last migration ran with the same settings."""
+        heads = schema.installed_heads(self.paths.venv)
+        if not heads or self.paths.read_state().get("migrated") != self._migration_key():
+            return False
+        try:
+            existing = set(postgres.psql(port, schema.existing_tables_query(list(heads)),
+                                         database=DATABASE).split())
+            if existing != set(heads):
+                return False
+            present = schema.parse_revisions(
+                postgres.psql(port, schema.revisions_query(sorted(heads)), database=DATABASE))
+        except LocalError:
+            return False
+        return not schema.pending_tables(heads, present)
+
+    def _ensure_fab_admin(self, postgres: EmbeddedPostgres | None, port: int | None) -> None:
+        if postgres and port:
+            try:  # the users table itself: no Airflow start needed to know
+                if postgres.psql(port, f"SELECT 1 FROM ab_user WHERE username = '{ADMIN_USER}'",
+                                 database=DATABASE) == "1":
+                    return
+            except LocalError:
+                pass
+        else:
+            listed = self.airflow(["users", "list", "--output", "json"], capture=True)
+            if f'"{ADMIN_USER}"' in (listed.stdout or ""):
+                return
         password = self.admin_password() or ""
         self.airflow(["users", "create", "--username", ADMIN_USER, "--password", password,
                       "--role", "Admin", "--email", "admin@localhost", "--firstname", "Airflow",
@@ -289,7 +339,7 @@ class LocalEnvironment:
                 report(f"Waiting for: {waiting}")
                 last = waiting
             self._raise_if_crash_looping(exits_before, time.monotonic() - started)
-            time.sleep(1.0)
+            time.sleep(0.25)
         raise LocalError(
             f"Airflow was not healthy within {timeout:.0f} s (still waiting for: {last})",
             hint=f"see 'airhost logs {self.env.name}' and 'airhost status {self.env.name}'",

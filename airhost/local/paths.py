@@ -80,13 +80,27 @@ class LocalPaths:
     def supervisor_pid(self) -> Path:
         return self.base / "supervisord.pid"
 
-    @property
-    def supervisor_socket(self) -> Path:
-        path = self.base / "supervisor.sock"
+    def _socket(self, name: str) -> Path:
+        path = self.base / name
         if len(str(path)) <= _SOCKET_PATH_LIMIT:
             return path
         digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
-        return Path(tempfile.gettempdir()) / f"airhost-{digest}.sock"
+        stem = "" if name == "supervisor.sock" else f"{Path(name).stem}-"
+        return Path(tempfile.gettempdir()) / f"airhost-{stem}{digest}.sock"
+
+    @property
+    def supervisor_socket(self) -> Path:
+        return self._socket("supervisor.sock")
+
+    @property
+    def dag_check_socket(self) -> Path:
+        """Where the environment's DAG checker (Airflow imported once, a fork per check) listens."""
+        return self._socket("dag-check.sock")
+
+    @property
+    def dag_check_home(self) -> Path:
+        """The checker's throw-away AIRFLOW_HOME: nothing of the environment's own settings."""
+        return self.base / "dag-check"
 
     @property
     def state_file(self) -> Path:

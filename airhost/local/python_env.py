@@ -146,7 +146,10 @@ def ensure_virtualenv(paths: LocalPaths, plan: InstallPlan, log: Callable[[str],
     requirements = plan.requirements_file.read_text(encoding="utf-8") if plan.requirements_file else ""
     constraints = paths.base / "constraints.txt"  # kept: it says what the install was held to
     constraints.write_text(plan.constraints.layered(requirements))
-    install = [uv, "pip", "install", "--python", str(paths.venv / "bin" / "python"), plan.requirement,
+    # Byte code compiled once at install: every component start (and every DAG check) then skips
+    # compiling thousands of modules, also where byte code is never written back at run time.
+    install = [uv, "pip", "install", "--compile-bytecode", "--python", str(paths.venv / "bin" / "python"),
+               plan.requirement,
                "--constraint", str(constraints)]
     if plan.requirements_file:
         install += ["--requirement", str(plan.requirements_file)]

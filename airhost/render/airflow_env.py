@@ -76,6 +76,10 @@ class Site:
     broker_options: dict[str, str] = field(default_factory=dict)  # [celery_broker_transport_options]
     ecs_executor: dict[str, str] = field(default_factory=dict)  # [aws_ecs_executor], executor ecs only
     statsd_address: str | None = None  # host:port of a DogStatsD listener for the backlog gauges
+    # The target brings the schema to the installed revision before any component starts (local
+    # ``up`` checks or migrates first), so components need not each load every migration script to
+    # check it again at start.
+    migrated_before_start: bool = False
     plugins_folder: str | None = None  # the project's plugins, where not in AIRFLOW_HOME/plugins
     statsd_every_metric: bool = False  # every metric to the listener, not only the backlog gauges
     kubernetes_executor: dict[str, str] = field(default_factory=dict)  # [kubernetes_executor]
@@ -128,7 +132,7 @@ def _core(env: Environment, site: Site) -> dict[str, str]:
         setting("core", "dags_folder"): site.dags_folder,
         setting("core", "dags_are_paused_at_creation"): "True",
         setting("core", "execution_api_server_url"): site.api_url.rstrip("/") + "/execution/",
-        setting("database", "check_migrations"): "True",
+        setting("database", "check_migrations"): _text(not site.migrated_before_start),
     }
     if site.plugins_folder:
         values[setting("core", "plugins_folder")] = site.plugins_folder

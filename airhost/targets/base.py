@@ -136,6 +136,11 @@ class Deployment(ABC):
              lines: int, echo: Echo) -> int:
         raise NotImplementedError
 
+    @property
+    def shares_clock(self) -> bool:
+        """True when Airflow runs on this machine, so this clock times its parses exactly."""
+        return False
+
     # -- cloud deployments: stacks hold and start components -----------------------------------
 
     def stack_artifacts(self, stack: StackTemplate, values: dict[str, str],

@@ -52,6 +52,10 @@ class LocalDeployment(Deployment):
     def bundle(self) -> Destination:
         return local_destination(self.local)
 
+    @property
+    def shares_clock(self) -> bool:
+        return True
+
     def run(self, command: list[str], progress: Progress, *, timeout: float,
             purpose: str = "run") -> CommandResult:
         started = time.monotonic()

@@ -113,7 +113,9 @@ BROKEN_DAG = "from airflow.sdk import dag\nimport module_that_does_not_exist\n"
 
 def test_dags_push_ships_new_changed_and_removed_dags_and_refuses_broken_ones(project_folder):
     root = project_folder
-    airhost("up", "--config", str(root))
+    warm = airhost("up", "--config", str(root))
+    # the database was migrated by the first up: a warm up does not start Airflow to migrate again
+    assert "no migration" in warm.stderr and "airflow db migrate" not in warm.stderr
     airflow = Airflow(root)
     bundle = root / ".airhost" / "local" / "bundle"
 

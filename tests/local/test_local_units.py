@@ -64,7 +64,9 @@ def test_supervisor_config_restarts_components_and_stops_postgres_last(tmp_path)
     parser = configparser.RawConfigParser()
     parser.read_string(text)
     names = [s.split(":", 1)[1] for s in parser.sections() if s.startswith("program:")]
-    assert names == ["postgres", "api-server", "scheduler", "dag-processor", "triggerer"]
+    assert names == ["postgres", "api-server", "scheduler", "dag-processor", "triggerer", "dag-check"]
+    # the DAG checker starts from an empty environment: nothing of the caller's leaks into the check
+    assert parser["program:dag-check"]["command"].startswith("/usr/bin/env -i ")
     for name in names:
         section = parser[f"program:{name}"]
         assert section["autorestart"] == "true"
@@ -83,7 +85,7 @@ def test_celery_adds_redis_and_a_worker(tmp_path):
                                                  "worker")}
     listed = programs(env, paths, files, None, None, ["redis-server"])
     names = [p.name for p in listed]
-    assert names == ["redis", "api-server", "scheduler", "dag-processor", "triggerer", "worker"]
+    assert names == ["redis", "api-server", "scheduler", "dag-processor", "triggerer", "worker", "dag-check"]
     assert python_env.airflow_extras(env) == ["celery", "postgres", "redis"]
     parser = configparser.RawConfigParser()
     parser.read_string(render_config(paths, listed))

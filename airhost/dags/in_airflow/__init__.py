@@ -1,0 +1,1 @@
+"""Code that runs inside an environment's Airflow virtualenv, with only the standard library and Airflow."""
