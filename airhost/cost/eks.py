@@ -111,8 +111,10 @@ def eks_compute_lines(env: Environment, prices: RegionPrices, task_hours: float)
         count = max(group.min, 1)
         lines.append(ComputeLine(
             "nodes (managed node group)", f"{count} × {shape} ({group.min}..{group.max}), "
-            f"{group.disk_gb} GB gp3 each; pods request {cpu:g} vCPU / {memory:.1f} GiB",
-            count * (hourly * hours + disk), group.max * (hourly * hours + disk)))
+            f"{group.disk_gb} GB gp3 each; pods request {cpu:g} vCPU / {memory:.1f} GiB; the "
+            "group's minimum keeps running parked",
+            count * (hourly * hours + disk), group.max * (hourly * hours + disk),
+            group.min * (hourly * hours + disk)))
     return lines + _load_balancer(env, prices)
 
 

@@ -66,12 +66,22 @@ def test_deploy_from_the_cli_then_scale_park_resume(kube, kubernetes, run_cli): 
     assert all(c.desired == 0 and c.state == "STOPPED" for c in deployment.components())
     assert deployment.kubernetes.ready_nodes() == 0  # nothing runs: Auto Mode keeps no node
     assert json.loads(run_cli("status", "auto", "--config", root, "-o", "json").stdout)["parked"]
+    assert egress_of(deployment) == "parked"  # the NAT instance goes with the nodes
+    assert parked.stderr.index("scaling scheduler") < parked.stderr.index("egress of auto: parked")
     resumed = run_cli("scale", "auto", "--resume", "--config", root)
     assert resumed.exit_code == 0, resumed.stderr
+    assert egress_of(deployment) == "running"
+    assert resumed.stderr.index("egress of auto: running") < resumed.stderr.index("scaling scheduler")
     states = {c.component: c.desired for c in deployment.components()}
     assert states["scheduler"] == 2 and states["api-server"] == 1  # what ran, manual scaling too
     refused = run_cli("scale", "auto", "webserver=1", "--config", root)
     assert refused.exit_code == 2 and "scheduler" in refused.stderr
+
+
+def egress_of(deployment) -> str:
+    stack = boto3.client("cloudformation").describe_stacks(
+        StackName=deployment.stack_name("network"))["Stacks"][0]
+    return {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["Egress"]
 
 
 def test_dags_bundle_kubeconfig_and_destroy(kube, kubernetes, run_cli, tmp_path):  # noqa: F811

@@ -28,6 +28,7 @@ from airhost.aws.session import AwsSession, Clock
 from airhost.config.models import Environment
 from airhost.errors import UsageError
 from airhost.progress import Progress
+from airhost.render.egress import PARKED as EGRESS_PARKED, RUNNING as EGRESS_RUNNING
 from airhost.render.eks import LAYERS
 from airhost.render.eks.names import RELEASE
 from airhost.render.eks.pods import (
@@ -316,7 +317,10 @@ class EksDeployment(CloudEnvironment):
                 description="replicas before 'airhost scale --to-zero'")
         else:
             progress.detail("every component is already at zero")
-        return self.scale({component: 0 for component in current}, progress, wait=wait)
+        states = self.scale({component: 0 for component in current}, progress, wait=wait)
+        # once the pods are gone: nothing needs a way out any more
+        self.set_egress(EGRESS_PARKED, progress)
+        return states
 
     def resume(self, progress: Progress, *, wait: bool = True) -> list[ComponentState]:
         record = self.parameters.get_json(self.parameter_name(PARKED))
@@ -326,6 +330,8 @@ class EksDeployment(CloudEnvironment):
             counts = {c: self.configured_counts().get(c, 1) for c in workloads}
         progress.detail("resuming the counts recorded when parking" if record else
                         "no parking record: resuming the configured counts")
+        # before any pod starts: images, secrets and logs need the way out
+        self.set_egress(EGRESS_RUNNING, progress)
         states = self.scale(counts, progress, wait=wait)
         self.parameters.delete(self.parameter_name(PARKED))
         return states
