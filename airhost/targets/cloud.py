@@ -113,6 +113,12 @@ class CloudEnvironment(Deployment):
             self.groups.set_capacity(group, size, minimum=size, maximum=size)
         return True
 
+    def hold(self, progress: Progress) -> None:
+        """Every component at zero, waited for: nothing writes to the database afterwards."""
+        running = {state.component: 0 for state in self.components() if state.desired}
+        if running:
+            self.scale(running, progress)
+
     def refresh(self) -> None:
         """Forget what was read of the stacks so far: they changed (an upgrade, a restore)."""
 

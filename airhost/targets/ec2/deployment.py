@@ -286,11 +286,6 @@ class Ec2Deployment(CloudEnvironment):
             return self.wait_stable(progress, list(counts))
         return self.components()
 
-    def hold(self, progress: Progress) -> None:
-        running = {state.component: 0 for state in self.components() if state.desired}
-        if running:
-            self.scale(running, progress)
-
     def start(self, progress: Progress, stacks: list[StackTemplate]) -> None:
         """The stack's counts already set the groups' capacities."""
 

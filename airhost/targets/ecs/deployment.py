@@ -171,12 +171,6 @@ class EcsDeployment(CloudEnvironment):
             return self.wait_stable(progress, names)
         return self.components()
 
-    def hold(self, progress: Progress) -> None:
-        """Every service at zero, waited for: nothing writes to the database afterwards."""
-        running = {state.component: 0 for state in self.components() if state.desired}
-        if running:
-            self.scale(running, progress)
-
     def start(self, progress: Progress, stacks: list[StackTemplate]) -> None:
         """The stacks' counts already start the services; nothing else starts on ECS."""
 

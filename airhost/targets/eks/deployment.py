@@ -304,11 +304,6 @@ class EksDeployment(CloudEnvironment):
             return self.wait_stable(progress, list(counts))
         return self.components()
 
-    def hold(self, progress: Progress) -> None:
-        running = {state.component: 0 for state in self.components() if state.desired}
-        if running:
-            self.scale(running, progress)
-
     def park(self, progress: Progress, *, wait: bool = True) -> list[ComponentState]:
         current = {component: w.desired for component, w in self.workloads().items()}
         if any(current.values()):
