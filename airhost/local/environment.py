@@ -30,7 +30,7 @@ from airhost.local import schema
 from airhost.dags.destinations import FolderDestination
 from airhost.dags.push import apply_sync
 from airhost.airflow_api import ApiClient, all_healthy, read_health
-from airhost.local.ports import free_port, port_is_free
+from airhost.local.ports import PortClaims, port_is_free
 from airhost.local.paths import LocalPaths
 from airhost.local.postgres import DATABASE, EmbeddedPostgres
 from airhost.local.secrets import ADMIN_PASSWORD, LocalSecrets
@@ -107,65 +107,70 @@ class LocalEnvironment:
         new_password = self.secrets.ensure_all()
         running = self.supervisor.is_running()
         ports = self._choose_ports(running, report)
-        postgres = EmbeddedPostgres(self.paths, self.secrets) if self.embedded_database else None
-        if postgres:
-            postgres.initialise()
-            self.secrets.set("database_url", postgres.url(ports["postgres"]))
-        else:
-            self.secrets.set("database_url", self.env.database.url or "")
-        site = parts.local_site(self.env, self.paths, self.secrets, ports)
-        self.paths.airflow_home.mkdir(parents=True, exist_ok=True)
-        self.paths.task_logs.mkdir(parents=True, exist_ok=True)
-        env_files = parts.write_environment_files(self.env, self.paths, site, self.secrets)
-        programs = parts.programs(
-            self.env, self.paths, env_files,
-            postgres.server_command(ports["postgres"]) if postgres else None,
-            postgres.user if postgres else None,
-            self._redis_command(ports) if self.uses_redis else None,
-            plan.fingerprint,
-        )
-        publish = self.env.dags.source == "bundle" and not self.env.local.dag_bucket
-        if publish and not self.paths.bundle.exists():
-            report(f"Publishing {self.env.dags.folder}/ to the local DAG bundle "
-                   "(later changes ship with 'airhost dags push')")
-            self.paths.bundle.mkdir(parents=True)
-            apply_sync(self.project_dags, FolderDestination(self.paths.bundle), report)
-        changed = self.supervisor.configure(programs)
-        if running and changed:
-            report("Configuration changed: restarting the components that changed")
-            self.supervisor.reload()
-        self.supervisor.start_daemon()
-        if postgres:
-            report(f"Starting PostgreSQL on 127.0.0.1:{ports['postgres']}")
-            self.supervisor.start("postgres")
-            postgres.wait_ready(ports["postgres"])
-            postgres.ensure_database(ports["postgres"])
-        if self.uses_redis:
-            report(f"Starting Redis on 127.0.0.1:{ports['redis']}")
-            self.supervisor.start("redis")
-        if postgres and self._schema_current(postgres, ports["postgres"]):
-            report("The metadata database is at the installed Airflow's revision: no migration")
-        else:
-            report("Migrating the metadata database (airflow db migrate)")
-            self.airflow(["db", "migrate"], log_name="migrate", check=True)
-            self._record_migration()
-        if self.env.auth_manager == "fab":
-            self._ensure_fab_admin(postgres, ports.get("postgres"))
-        exits_before = self.supervisor.unexpected_exits()
-        for component in parts.airflow_components(self.env):
-            self.supervisor.start(component)
-        url = f"http://127.0.0.1:{ports['api']}"
-        self._wait_healthy(url, report, timeout, exits_before)
-        if any(program.name == parts.DAG_CHECKER for program in programs):
-            self.paths.dag_check_home.mkdir(parents=True, exist_ok=True)
-            self.supervisor.start(parts.DAG_CHECKER)  # after the rest: it does not delay healthy
-        report("Signing in (POST /auth/token)")
-        problem = failures.login_problem(url, ADMIN_USER, self.admin_password() or "")
-        if problem:
-            raise failures.login_error(problem, self.paths.component_log("api-server"), self.env.name)
-        return UpResult(url=url, username=ADMIN_USER,
-                        password=self.admin_password() if new_password else None,
-                        virtualenv_built=built, seconds=time.monotonic() - started)
+        try:
+            postgres = EmbeddedPostgres(self.paths, self.secrets) if self.embedded_database else None
+            if postgres:
+                postgres.initialise()
+                self.secrets.set("database_url", postgres.url(ports["postgres"]))
+            else:
+                self.secrets.set("database_url", self.env.database.url or "")
+            site = parts.local_site(self.env, self.paths, self.secrets, ports)
+            self.paths.airflow_home.mkdir(parents=True, exist_ok=True)
+            self.paths.task_logs.mkdir(parents=True, exist_ok=True)
+            env_files = parts.write_environment_files(self.env, self.paths, site, self.secrets)
+            programs = parts.programs(
+                self.env, self.paths, env_files,
+                postgres.server_command(ports["postgres"]) if postgres else None,
+                postgres.user if postgres else None,
+                self._redis_command(ports) if self.uses_redis else None,
+                plan.fingerprint,
+            )
+            publish = self.env.dags.source == "bundle" and not self.env.local.dag_bucket
+            if publish and not self.paths.bundle.exists():
+                report(f"Publishing {self.env.dags.folder}/ to the local DAG bundle "
+                       "(later changes ship with 'airhost dags push')")
+                self.paths.bundle.mkdir(parents=True)
+                apply_sync(self.project_dags, FolderDestination(self.paths.bundle), report)
+            changed = self.supervisor.configure(programs)
+            if running and changed:
+                report("Configuration changed: restarting the components that changed")
+                self.supervisor.reload()
+            self.supervisor.start_daemon()
+            if postgres:
+                report(f"Starting PostgreSQL on 127.0.0.1:{ports['postgres']}")
+                self.supervisor.start("postgres")
+                postgres.wait_ready(ports["postgres"])
+                postgres.ensure_database(ports["postgres"])
+            if self.uses_redis:
+                report(f"Starting Redis on 127.0.0.1:{ports['redis']}")
+                self.supervisor.start("redis")
+            if postgres and self._schema_current(postgres, ports["postgres"]):
+                report("The metadata database is at the installed Airflow's revision: no migration")
+            else:
+                report("Migrating the metadata database (airflow db migrate)")
+                self.airflow(["db", "migrate"], log_name="migrate", check=True)
+                self._record_migration()
+            if self.env.auth_manager == "fab":
+                self._ensure_fab_admin(postgres, ports.get("postgres"))
+            exits_before = self.supervisor.unexpected_exits()
+            self._record_exits_at_start(exits_before)
+            for component in parts.airflow_components(self.env):
+                self.supervisor.start(component)
+            url = f"http://127.0.0.1:{ports['api']}"
+            self._wait_healthy(url, report, timeout, exits_before)
+            if any(program.name == parts.DAG_CHECKER for program in programs):
+                self.paths.dag_check_home.mkdir(parents=True, exist_ok=True)
+                self.supervisor.start(parts.DAG_CHECKER)  # after the rest: it does not delay healthy
+            report("Signing in (POST /auth/token)")
+            problem = failures.login_problem(url, ADMIN_USER, self.admin_password() or "")
+            if problem:
+                raise failures.login_error(problem, self.paths.component_log("api-server"), self.env.name)
+            return UpResult(url=url, username=ADMIN_USER,
+                            password=self.admin_password() if new_password else None,
+                            virtualenv_built=built, seconds=time.monotonic() - started)
+        finally:
+            # whether healthy or given up on: its ports are bound now, or no longer needed
+            PortClaims(str(self.paths.base)).release()
 
     def _choose_ports(self, running: bool, report: Report) -> dict[str, int]:
         state = self.paths.read_state()
@@ -179,24 +184,34 @@ class LocalEnvironment:
             wanted["postgres"] = ports.get("postgres", 5432)
         if self.uses_redis:
             wanted["redis"] = ports.get("redis", 6379)
-        taken: set[int] = set()
-        for name, preferred in wanted.items():
-            current = ports.get(name)
-            if running and current:
-                taken.add(current)
-                continue  # ours: the components already hold it
-            if name == "api" and current and current != preferred and port_is_free(preferred):
-                current = None  # the configured port is free again: go back to it
-            candidate = current or preferred
-            if candidate in taken or not port_is_free(candidate):
-                chosen = candidate + 1
-                while chosen in taken or not port_is_free(chosen):
-                    chosen = free_port(chosen + 1) if chosen not in taken else chosen + 1
-                if name == "api":
-                    report(f"note: port {candidate} is busy; the API server uses {chosen} instead")
-                candidate = chosen
-            ports[name] = candidate
-            taken.add(candidate)
+        claims = PortClaims(str(self.paths.base))
+        with claims.choosing() as claimed:
+            taken: set[int] = set()
+
+            def available(port: int) -> bool:
+                return port not in taken and port not in claimed and port_is_free(port)
+
+            for name, preferred in wanted.items():
+                current = ports.get(name)
+                if running and current:
+                    taken.add(current)
+                    continue  # ours: the components already hold it
+                if name == "api" and current and current != preferred and available(preferred):
+                    current = None  # the configured port is free again: go back to it
+                candidate = current or preferred
+                if not available(candidate):
+                    chosen = candidate + 1
+                    while not available(chosen):
+                        chosen += 1
+                    if name == "api":
+                        busy = "chosen by another environment starting now" if candidate in claimed \
+                            else "busy"
+                        report(f"note: port {candidate} is {busy}; the API server uses {chosen} "
+                               "instead")
+                    candidate = chosen
+                ports[name] = candidate
+                taken.add(candidate)
+            claims.claim(port for name, port in ports.items() if name in wanted)
         for stale in set(ports) - set(wanted):
             ports.pop(stale)
         state["ports"] = ports
@@ -291,6 +306,17 @@ class LocalEnvironment:
         state["migrated"] = self._migration_key()
         self.paths.write_state(state)
 
+    def _record_exits_at_start(self, exits: dict[str, int]) -> None:
+        """The exits before this start: restarts count from here, so a component that crash-looped
+        under yesterday's settings is not reported crash-looping once it runs under today's."""
+        state = self.paths.read_state()
+        state["exits_at_start"] = exits
+        self.paths.write_state(state)
+
+    def _restarts(self, name: str, exits: dict[str, int]) -> int:
+        since = exits.get(name, 0) - self.paths.read_state().get("exits_at_start", {}).get(name, 0)
+        return since if since >= 0 else exits.get(name, 0)  # the process manager started afresh
+
     def _schema_current(self, postgres: EmbeddedPostgres, port: int) -> bool:
         """True when ``airflow db migrate`` would change nothing: the database's alembic revisions are
         the installed Airflow's heads, and the last migration ran with the same settings."""
@@ -380,7 +406,7 @@ class LocalEnvironment:
             state = process["statename"] if process else "STOPPED"
             pid = process["pid"] if process and process["pid"] else None
             uptime = (process["now"] - process["start"]) if process and state == "RUNNING" else None
-            restarts = exits.get(name, 0)
+            restarts = self._restarts(name, exits)
             components.append({"component": name, "state": state, "pid": pid,
                                "uptime_seconds": uptime, "restarts": restarts,
                                "crash_looping": failures.is_crash_looping(state, restarts, uptime),

@@ -8,6 +8,7 @@ import signal
 import time
 
 import pytest
+import yaml
 
 from tests.airflow.conftest import Airflow, airhost
 
@@ -154,6 +155,36 @@ def test_dags_push_ships_new_changed_and_removed_dags_and_refuses_broken_ones(pr
     assert removed["dags"] == {"extra_pipeline": "removed"}
     listed = json.loads(airhost("dags", "list", "--config", str(root), "--output", "json").stdout)
     assert all(d["stale"] for d in listed["dags"] if d["dag_id"] == "extra_pipeline")
+
+
+def test_a_component_that_fails_at_every_start_is_named_with_its_error(project_folder):
+    """A certificate path that does not exist: the API server exits at each start. ``up`` stops
+    waiting once it has exited twice (not at the health timeout), names it and shows its error;
+    ``status`` shows it crash-looping with its restarts; the fixed configuration comes up."""
+    root = project_folder
+    config = root / "airhost.yaml"
+    original = config.read_text()
+    broken = yaml.safe_load(original)
+    broken["airflow"]["config"]["api"] = {"ssl_cert": "/nonexistent/airflow.crt",
+                                          "ssl_key": "/nonexistent/airflow.key"}
+    config.write_text(yaml.safe_dump(broken, sort_keys=False))
+    try:
+        failed = airhost("up", "--config", str(root), check=False)
+        assert failed.returncode == 1, failed.stderr
+        assert "api-server exits at start: it has stopped" in failed.stderr
+        assert "SSL related file does not exist /nonexistent/airflow.crt" in failed.stderr
+        assert "not healthy within" not in failed.stderr  # it did not wait out the timeout
+        assert "airhost up local' again" in failed.stderr  # and says what to do
+        api = component(status_of(root), "api-server")
+        assert api["state"] == "CRASH_LOOP" and api["restarts"] >= 2
+        assert component(status_of(root), "scheduler")["state"] == "RUNNING"
+    finally:
+        config.write_text(original)
+    fixed = json.loads(airhost("up", "--config", str(root), "--output", "json").stdout)
+    assert fixed["url"]
+    healthy = status_of(root)
+    assert healthy["healthy"] is True
+    assert component(healthy, "api-server")["state"] == "RUNNING"  # its past exits are past
 
 
 def test_down_purge_deletes_only_when_confirmed(project_folder):

@@ -135,6 +135,61 @@ def test_busy_port_is_detected_and_the_next_free_one_offered():
         assert free_port(busy) > busy
 
 
+def test_two_environments_starting_together_get_different_ports(tmp_path, monkeypatch):
+    """Neither has bound anything yet: the second does not take the port the first just chose."""
+    from airhost.local import ports
+    from airhost.local.environment import LocalEnvironment
+
+    monkeypatch.setattr(ports, "claims_file", lambda: tmp_path / "claims" / "port-claims.json")
+    preferred = free_port(28480)
+    data = {**BASE, "environments": {"local": {"target": "local", "local": {"port": preferred}}}}
+    chosen, notes = [], []
+    for name in ("first", "second"):
+        project = validate_project(data, {}, root=tmp_path / name, source="test")
+        chosen.append(LocalEnvironment(project, project.environment("local"))
+                      ._choose_ports(False, notes.append))
+    assert chosen[0]["api"] == preferred
+    assert chosen[1]["api"] != preferred
+    assert not set(chosen[0].values()) & set(chosen[1].values())
+    assert notes == [f"note: port {preferred} is chosen by another environment starting now; "
+                     f"the API server uses {chosen[1]['api']} instead"]
+    # the first environment's own claim does not keep it from its port on its next start
+    project = validate_project(data, {}, root=tmp_path / "first", source="test")
+    again = LocalEnvironment(project, project.environment("local"))._choose_ports(False, notes.append)
+    assert again["api"] == preferred
+
+
+def test_a_claim_ends_with_the_start_it_covered(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from airhost.local.ports import CLAIM_SECONDS, PortClaims
+
+    now = [1000.0]
+    path = tmp_path / "port-claims.json"
+    first, second = (PortClaims(owner, path, clock=lambda: now[0]) for owner in ("a", "b"))
+    with first.choosing() as claimed:
+        assert claimed == set()
+        first.claim([8080, 8793])
+    with second.choosing() as claimed:
+        assert claimed == {8080, 8793}
+    first.release()  # its up is over
+    with second.choosing() as claimed:
+        assert claimed == set()
+    with first.choosing():
+        first.claim([8080])
+    now[0] += CLAIM_SECONDS + 1  # an up that hangs on does not hold the port for ever
+    with second.choosing() as claimed:
+        assert claimed == set()
+    # an up that was killed: its process is gone, so is its claim
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    path.write_text(json.dumps({"8080": {"owner": "a", "pid": int(gone), "until": now[0] + 60}}))
+    with second.choosing() as claimed:
+        assert claimed == set()
+
+
 def test_reaper_reads_the_exited_process_id():
     payload = "processname:scheduler groupname:scheduler from_state:RUNNING expected:0 pid:4242"
     assert parse_payload(payload)["pid"] == "4242"
