@@ -56,3 +56,9 @@ class Aborted(AirhostError):
     """The user declined a confirmation or interrupted a command."""
 
     exit_code = 130
+
+
+class ComponentFailing(AirhostError):
+    """A deployed component stops at every start: waiting longer would not help."""
+
+    exit_code = 1

@@ -6,6 +6,7 @@ provider strategy (ECS Managed Instances). Waits poll with the session's clock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ class TaskState:
     exit_code: int | None  # of the named container, once stopped
     stopped_reason: str | None = None
     container_reason: str | None = None
+    stopped_at: float | None = None  # epoch seconds
 
     @property
     def task_id(self) -> str:
@@ -39,6 +41,7 @@ class ServiceState:
     pending: int
     deployments: int
     rollout: str | None = None  # the primary deployment's rolloutState
+    failed_tasks: int = 0  # tasks of the primary deployment that stopped unexpectedly
 
     @property
     def stable(self) -> bool:
@@ -102,13 +105,28 @@ class Ecs:
     def set_desired_count(self, cluster: str, service: str, count: int) -> None:
         self._call("update_service", cluster=cluster, service=service, desiredCount=count)
 
-    def wait_stable(self, cluster: str, names: list[str], *, timeout: float) -> dict[str, ServiceState]:
-        """Poll until every named service runs its desired count with one deployment."""
+    def stopped_tasks(self, cluster: str, service: str, container: str) -> list[TaskState]:
+        """The service's stopped tasks ECS still remembers (about an hour), newest first."""
+        arns = self._call("list_tasks", cluster=cluster, serviceName=service,
+                          desiredStatus="STOPPED").get("taskArns", [])[:100]
+        if not arns:
+            return []
+        tasks = [_task(raw, container) for raw in
+                 self._call("describe_tasks", cluster=cluster, tasks=arns).get("tasks", [])]
+        return sorted(tasks, key=lambda task: task.stopped_at or 0.0, reverse=True)
+
+    def wait_stable(self, cluster: str, names: list[str], *, timeout: float,
+                    check: Callable[[dict[str, ServiceState]], None] | None = None,
+                    ) -> dict[str, ServiceState]:
+        """Poll until every named service runs its desired count with one deployment; ``check``
+        sees each poll's states and may end the wait with an error."""
         deadline = self.clock.monotonic() + timeout
         while True:
             states = self.describe_services(cluster, names)
             if states and all(state.stable for state in states.values()):
                 return states
+            if check is not None:
+                check(states)
             if self.clock.monotonic() > deadline:
                 waiting = ", ".join(f"{s.name} {s.running}/{s.desired}" for s in states.values()
                                     if not s.stable)
@@ -125,6 +143,8 @@ def _task(raw: dict[str, Any], container: str) -> TaskState:
         arn=raw["taskArn"], status=raw.get("lastStatus", "PROVISIONING"),
         exit_code=match.get("exitCode"), stopped_reason=raw.get("stoppedReason") or None,
         container_reason=match.get("reason"),
+        stopped_at=raw["stoppedAt"].timestamp() if hasattr(raw.get("stoppedAt"), "timestamp")
+        else None,
     )
 
 
@@ -135,5 +155,5 @@ def _service(raw: dict[str, Any]) -> ServiceState:
         name=raw["serviceName"], status=raw.get("status", "ACTIVE"),
         desired=raw.get("desiredCount", 0), running=raw.get("runningCount", 0),
         pending=raw.get("pendingCount", 0), deployments=len(deployments),
-        rollout=primary.get("rolloutState"),
+        rollout=primary.get("rolloutState"), failed_tasks=int(primary.get("failedTasks") or 0),
     )

@@ -67,6 +67,7 @@ from moto.secretsmanager.models import secretsmanager_backends
 from moto.server import ThreadedMotoServer
 
 from tests.emulator.aws_quotas import enforce_quotas
+from tests.emulator.moto_services import patch_service_tasks
 
 REGION = "eu-west-1"
 
@@ -322,6 +323,7 @@ def patch_moto(emulator: Emulator) -> None:
         cache.cache_clear()  # so moto sees EmulatedSecret and EmulatedResource
     _patch_stacks(emulator)
     _patch_containers(emulator)
+    patch_service_tasks()
     enforce_quotas()  # where moto is more lenient than AWS, AWS's documented rule holds
 
 

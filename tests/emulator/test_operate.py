@@ -9,6 +9,7 @@ import boto3
 import pytest
 
 from airhost.ops.status import environment_status, format_status
+from tests.emulator.moto_services import crash_loop
 
 pytestmark = pytest.mark.emulator
 
@@ -226,3 +227,27 @@ def test_resume_after_a_park_that_failed_on_the_network(deployed, emulator, run_
     assert resumed.exit_code == 0, resumed.stdout
     assert {s["desired"] for s in json.loads(resumed.stdout)} == {1}
     assert egress_of(deployed) == "running" and status_of(deployed)["parked"] is False
+
+
+def test_a_service_whose_tasks_stop_at_start_is_named_with_its_reason_and_last_lines(
+        deployed, run_cli):
+    aws = deployed.aws("prod")
+    facts = aws.ecs_facts
+    crash_loop("eu-west-1", facts.cluster, facts.services["standalone"], tasks=3, exit_code=1,
+               lines=["Traceback (most recent call last):",
+                      "airflow.exceptions.AirflowConfigException: error: cannot use SQLite"],
+               log_group=facts.log_group, stream_prefix="standalone", container=facts.container)
+
+    standalone = by_component(status_of(deployed)["components"])["standalone"]
+    assert standalone["state"] == "CRASH_LOOP" and standalone["restarts"] == 3
+    shown = run_cli("status", "prod", "--config", str(deployed.root))
+    assert "CRASH_LOOP" in shown.stdout
+
+    # a wait for the service ends at once, with the component, ECS's reason and the task's lines
+    waited = run_cli("scale", "prod", "standalone=1", "--config", str(deployed.root))
+    assert waited.exit_code == 1, waited.stderr + waited.stdout
+    assert "standalone exits at start: ECS has stopped 3 of its tasks" in waited.stderr
+    assert "exit code 1: Essential container in task exited" in waited.stderr
+    assert "AirflowConfigException: error: cannot use SQLite" in waited.stderr
+    assert "airhost deploy prod' again" in waited.stderr and "Traceback" not in waited.stderr.split(
+        "The last lines")[0]

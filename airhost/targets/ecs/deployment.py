@@ -28,6 +28,7 @@ from airhost.targets.base import CommandResult, ComponentState, Echo, Facts
 from airhost.targets.cloud import PARKED, CloudEnvironment
 from airhost.targets.cloud_logs import show_logs
 from airhost.targets.ecs.facts import EcsFacts, facts_from
+from airhost.targets.ecs.failures import crash_loop_error, is_crash_looping
 from airhost.targets.ecs.tasks import run_command
 
 STABLE_TIMEOUT = 1800.0
@@ -150,7 +151,14 @@ class EcsDeployment(CloudEnvironment):
         names = list(facts.services.values()) if names is None else names
         if names:
             progress.step(f"waiting for {len(names)} service(s) to be stable")
-            self.ecs.wait_stable(facts.cluster, names, timeout=STABLE_TIMEOUT)
+            components = {service: component for component, service in facts.services.items()}
+
+            def check(states: dict[str, ServiceState]) -> None:
+                for name, state in sorted(states.items()):
+                    if is_crash_looping(state):
+                        raise crash_loop_error(self, components.get(name, name), state)
+
+            self.ecs.wait_stable(facts.cluster, names, timeout=STABLE_TIMEOUT, check=check)
         return self.components()
 
     def scale(self, counts: dict[str, int], progress: Progress, *,
@@ -229,6 +237,7 @@ def _component(component: str, state: ServiceState | None, service: str) -> Comp
     if state is None:
         return ComponentState(component, "MISSING", where=service)
     word = ("RUNNING" if state.running and state.running >= state.desired else
-            "STOPPED" if not state.desired and not state.running else "PENDING")
+            "STOPPED" if not state.desired and not state.running else
+            "CRASH_LOOP" if is_crash_looping(state) else "PENDING")
     return ComponentState(component, word, desired=state.desired, running=state.running,
-                          pending=state.pending, where=service)
+                          pending=state.pending, restarts=state.failed_tasks, where=service)

@@ -1,0 +1,48 @@
+"""A component whose tasks stop at every start: said at once, with ECS's reason and its last lines.
+
+ECS replaces a service's task that stops, and counts each in the primary deployment's
+``failedTasks``; the deployment circuit breaker rolls the service back only after several (at
+least three, half the desired count up to 200), minutes later. Two failed tasks of a deployment
+that still runs fewer than it wants say that one restart did not help: the wait ends there with the
+component's name, the newest stopped task's reason and exit code, and the last lines it logged.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from airhost.aws.ecs import ServiceState
+from airhost.errors import ComponentFailing
+
+if TYPE_CHECKING:
+    from airhost.targets.ecs.deployment import EcsDeployment
+
+CRASH_LOOP_TASKS = 2
+TAIL_LINES = 15
+
+
+def is_crash_looping(state: ServiceState) -> bool:
+    return state.failed_tasks >= CRASH_LOOP_TASKS and state.running < state.desired
+
+
+def crash_loop_error(aws: EcsDeployment, component: str, state: ServiceState) -> ComponentFailing:
+    facts = aws.ecs_facts
+    stopped = aws.ecs.stopped_tasks(facts.cluster, state.name, facts.container)
+    last = stopped[0] if stopped else None
+    if last is None:
+        why, tail = "ECS no longer lists its stopped tasks", "(no task to read)"
+    else:
+        reason = last.container_reason or last.stopped_reason or "no reason given"
+        code = f"exit code {last.exit_code}" if last.exit_code is not None else "no exit code"
+        why = f"the last one stopped with {code}: {reason}"
+        lines, _ = aws.logs.read_stream(facts.log_group, facts.log_stream(component, last.task_id),
+                                        None)
+        tail = "\n".join(f"    {line.message}" for line in lines[-TAIL_LINES:]) or "(it logged nothing)"
+    return ComponentFailing(
+        f"{component} exits at start: ECS has stopped {state.failed_tasks} of its tasks since this "
+        f"deployment began ({state.running}/{state.desired} running); {why}. The last lines of its "
+        f"log:\n{tail}\n",
+        hint=f"fix what the log names (airflow.config, a requirement, the image), then run "
+             f"'airhost deploy {aws.env.name}' again; ECS's circuit breaker rolls the service back "
+             f"to its previous task definition meanwhile; more: 'airhost logs {aws.env.name} "
+             f"{component}'")
