@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airhost.airflow_api import check_health
+from airhost.aws.errors import StackFailed
 from airhost.aws.cloudformation import Stack
 from airhost.config.models import Environment
 from airhost.ops.bootstrap import bootstrap
@@ -115,10 +116,21 @@ def deploy_stacks(deployment: CloudEnvironment, stacks: list[StackTemplate], pro
             if zero != parameters:
                 parameters = zero
                 held.append(stack)
-        results.append(deploy_stack(deployment.cloudformation, stack, parameters, progress,
-                                    confirm=confirm))
+        results.append(_deploy(deployment, stack, parameters, progress, confirm=confirm))
     deployment.refresh()
     return results, held
+
+
+def _deploy(deployment: CloudEnvironment, stack: StackTemplate, parameters: dict[str, str],
+            progress: Progress, *, confirm: bool) -> StackResult:
+    """One stack; a stack that starts components and fails says why they would not start."""
+    since = deployment.clock.utcnow().timestamp()
+    try:
+        return deploy_stack(deployment.cloudformation, stack, parameters, progress, confirm=confirm)
+    except StackFailed as error:
+        if not stack.counts:
+            raise
+        raise deployment.explain_stack_failure(error, since) from error
 
 
 def migrate(deployment: CloudEnvironment, progress: Progress) -> dict[str, Any]:
@@ -134,8 +146,7 @@ def start(deployment: CloudEnvironment, held: list[StackTemplate], results: list
         progress.step("starting the components at their configured counts")
     for stack in held:
         parameters = parameters_for(deployment, stack, results, image, progress=progress)
-        started.append(deploy_stack(deployment.cloudformation, stack, parameters, progress,
-                                    confirm=False))
+        started.append(_deploy(deployment, stack, parameters, progress, confirm=False))
     deployment.refresh()
     deployment.start(progress, held)
     return started

@@ -9,7 +9,7 @@ parked environment's counts) are SSM parameters under ``/airhost/{project}/{env}
 from __future__ import annotations
 
 from airhost.aws.cloudformation import CloudFormation, Stack
-from airhost.aws.errors import NotDeployed
+from airhost.aws.errors import NotDeployed, StackFailed
 from airhost.aws.groups import Groups
 from airhost.aws.logs import Logs
 from airhost.aws.rds import Rds
@@ -121,6 +121,12 @@ class CloudEnvironment(Deployment):
 
     def refresh(self) -> None:
         """Forget what was read of the stacks so far: they changed (an upgrade, a restore)."""
+
+    def explain_stack_failure(self, error: StackFailed, since: float) -> StackFailed:
+        """A failed stack that starts components, with what the target knows beyond
+        CloudFormation's events (why the components would not start since ``since``, epoch
+        seconds); by default the error as it is."""
+        return error
 
     def require_deployed(self) -> dict[Layer, Stack | None]:
         """The stacks, when the compute stack exists with outputs; NotDeployed otherwise."""

@@ -50,6 +50,7 @@ import json
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from moto.cloudformation import models as cfn_models
@@ -85,6 +86,7 @@ class Emulator:
     url: str
     scripts: dict[str, ContainerScript] = field(default_factory=dict)  # command text → script
     failures: dict[str, tuple[str, str]] = field(default_factory=dict)  # stack → (resource, reason)
+    meanwhile: dict[str, Callable[[], None]] = field(default_factory=dict)  # stack → during its failure
     commands: list[list[str]] = field(default_factory=list)  # every task's command, in order
     running_at_start: list[int] = field(default_factory=list)  # services' desired count then
 
@@ -92,14 +94,20 @@ class Emulator:
         """Tasks whose command contains ``command`` log ``lines`` and exit with ``exit_code``."""
         self.scripts[command] = ContainerScript(exit_code, lines or [])
 
-    def fail_next_execution(self, stack: str, resource: str, reason: str) -> None:
+    def fail_next_execution(self, stack: str, resource: str, reason: str,
+                            meanwhile: Callable[[], None] | None = None) -> None:
+        """The next change set of ``stack`` fails on ``resource``; ``meanwhile`` is what happens
+        in the account while it runs (e.g. a service's tasks stopping)."""
         self.failures[stack] = (resource, reason)
+        if meanwhile is not None:
+            self.meanwhile[stack] = meanwhile
 
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         urllib.request.urlopen(request, timeout=10).read()
         self.scripts.clear()
         self.failures.clear()
+        self.meanwhile.clear()
         self.commands.clear()
         self.running_at_start.clear()
 
@@ -336,6 +344,9 @@ def _patch_stacks(emulator: Emulator) -> None:
         stack = self.stacks[change_set.stack_id]
         failure = emulator.failures.pop(stack.name, None)
         if failure:
+            happening = emulator.meanwhile.pop(stack.name, None)
+            if happening is not None:
+                happening()
             _fail(stack, change_set, *failure)
             return
         original_execute(self, change_set_name, stack_name)

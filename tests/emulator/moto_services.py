@@ -64,7 +64,7 @@ def crash_loop(region: str, cluster: str, service: str, *, tasks: int, exit_code
             group=f"service:{found.name}")
         task.last_status = task.desired_status = "STOPPED"
         task.stopped_reason = ESSENTIAL_EXITED
-        task.stopped_at = datetime.fromtimestamp(time.time() - (tasks - number), tz=timezone.utc)
+        task.stopped_at = datetime.fromtimestamp(time.time() - (tasks - number) / 1000, tz=timezone.utc)
         for each in task.containers:
             each.exitCode = exit_code
         backend.tasks.setdefault(found.cluster_name, {})[task.task_arn] = task

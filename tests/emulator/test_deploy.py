@@ -9,6 +9,7 @@ from airhost.aws.errors import StackFailed
 from airhost.errors import Aborted
 from airhost.ops.bootstrap import BootstrapFailed
 from airhost.progress import Progress
+from tests.emulator.moto_services import crash_loop
 
 pytestmark = pytest.mark.emulator
 
@@ -167,3 +168,30 @@ def test_declining_a_change_set_changes_nothing(shop):
         deploy_environment(project.environment("prod"), project.config_hash,
                            Progress(answer=False), confirm=True)
     assert "shop-prod-network" not in stack_statuses()
+
+
+def test_an_update_rolled_back_by_the_circuit_breaker_names_the_component_and_its_error(
+        shop, emulator):
+    shop.deploy()
+    facts = shop.aws("prod").ecs_facts
+    shop.edit('python: "3.12"}', 'python: "3.12", config: {core: {parallelism: 8}}}')
+
+    def tasks_exit():
+        crash_loop("eu-west-1", facts.cluster, facts.services["standalone"], tasks=3, exit_code=1,
+                   lines=["ModuleNotFoundError: No module named 'pandas'"],
+                   log_group=facts.log_group, stream_prefix="standalone",
+                   container=facts.container)
+
+    emulator.fail_next_execution(
+        "shop-prod-airflow", "StandaloneService", "Resource handler returned message: \"Error "
+        "occurred during operation 'ECS Deployment Circuit Breaker was triggered'.\"",
+        meanwhile=tasks_exit)
+    with pytest.raises(StackFailed) as failure:
+        shop.deploy()
+
+    said = str(failure.value)
+    assert "Circuit Breaker was triggered" in said  # CloudFormation's event, as before
+    assert "standalone exits at start: 3 of its tasks stopped during the update" in said
+    assert "exit code 1: Essential container in task exited" in said
+    assert "No module named 'pandas'" in said
+    assert "previous version keeps serving" in said and "airhost logs prod standalone" in said

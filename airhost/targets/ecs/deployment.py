@@ -18,9 +18,10 @@ from typing import Any
 from airhost.airflow_api import ApiClient, ApiUnreachable
 from airhost.aws.autoscaling import AutoScaling, resource_id
 from airhost.aws.ecs import Ecs, ServiceState
+from airhost.aws.errors import StackFailed
 from airhost.aws.session import AwsSession, Clock
 from airhost.config.models import Environment
-from airhost.errors import UsageError
+from airhost.errors import AirhostError, UsageError
 from airhost.progress import Progress
 from airhost.render.egress import PARKED as EGRESS_PARKED, RUNNING as EGRESS_RUNNING
 from airhost.render.stacks import Layer, StackTemplate
@@ -28,7 +29,9 @@ from airhost.targets.base import CommandResult, ComponentState, Echo, Facts
 from airhost.targets.cloud import PARKED, CloudEnvironment
 from airhost.targets.cloud_logs import show_logs
 from airhost.targets.ecs.facts import EcsFacts, facts_from
-from airhost.targets.ecs.failures import crash_loop_error, is_crash_looping
+from airhost.targets.ecs.failures import (
+    crash_loop_error, crash_loop_hint, failed_at_start, is_crash_looping,
+)
 from airhost.targets.ecs.tasks import run_command
 
 STABLE_TIMEOUT = 1800.0
@@ -160,6 +163,22 @@ class EcsDeployment(CloudEnvironment):
 
             self.ecs.wait_stable(facts.cluster, names, timeout=STABLE_TIMEOUT, check=check)
         return self.components()
+
+    def explain_stack_failure(self, error: StackFailed, since: float) -> StackFailed:
+        """A rolled-back update whose services' tasks kept exiting (ECS's circuit breaker): which
+        component, ECS's reason and its last lines, beside CloudFormation's event."""
+        self.refresh()
+        try:
+            found = failed_at_start(self, since)
+        except AirhostError:  # no services to look at (a first create rolled back)
+            return error
+        if found is None:
+            return error
+        component, said = found
+        hint = crash_loop_hint(self, component)
+        return StackFailed(f"{error.message}\n{said}", stack=error.stack, status=error.status,
+                           resource=error.resource, reason=error.reason,
+                           hint=f"{error.hint}; {hint}" if error.hint else hint)
 
     def scale(self, counts: dict[str, int], progress: Progress, *,
               wait: bool = True) -> list[ComponentState]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from airhost.aws.ecs import ServiceState
+from airhost.aws.ecs import ServiceState, TaskState
 from airhost.errors import ComponentFailing
 
 if TYPE_CHECKING:
@@ -28,21 +28,39 @@ def is_crash_looping(state: ServiceState) -> bool:
 def crash_loop_error(aws: EcsDeployment, component: str, state: ServiceState) -> ComponentFailing:
     facts = aws.ecs_facts
     stopped = aws.ecs.stopped_tasks(facts.cluster, state.name, facts.container)
-    last = stopped[0] if stopped else None
-    if last is None:
-        why, tail = "ECS no longer lists its stopped tasks", "(no task to read)"
-    else:
-        reason = last.container_reason or last.stopped_reason or "no reason given"
-        code = f"exit code {last.exit_code}" if last.exit_code is not None else "no exit code"
-        why = f"the last one stopped with {code}: {reason}"
-        lines, _ = aws.logs.read_stream(facts.log_group, facts.log_stream(component, last.task_id),
-                                        None)
-        tail = "\n".join(f"    {line.message}" for line in lines[-TAIL_LINES:]) or "(it logged nothing)"
     return ComponentFailing(
         f"{component} exits at start: ECS has stopped {state.failed_tasks} of its tasks since this "
-        f"deployment began ({state.running}/{state.desired} running); {why}. The last lines of its "
-        f"log:\n{tail}\n",
-        hint=f"fix what the log names (airflow.config, a requirement, the image), then run "
-             f"'airhost deploy {aws.env.name}' again; ECS's circuit breaker rolls the service back "
-             f"to its previous task definition meanwhile; more: 'airhost logs {aws.env.name} "
-             f"{component}'")
+        f"deployment began ({state.running}/{state.desired} running); "
+        f"{last_task(aws, component, stopped[0] if stopped else None)}",
+        hint=crash_loop_hint(aws, component))
+
+
+def failed_at_start(aws: EcsDeployment, since: float) -> tuple[str, str] | None:
+    """After a rolled-back stack: the component whose tasks kept exiting since ``since`` (epoch
+    seconds) and what to say of it (the newest one's reason and lines), when one did."""
+    facts = aws.ecs_facts
+    for component, service in sorted(facts.services.items()):
+        exited = [task for task in aws.ecs.stopped_tasks(facts.cluster, service, facts.container)
+                  if task.exit_code not in (None, 0) and (task.stopped_at or 0) >= since]
+        if len(exited) >= CRASH_LOOP_TASKS:
+            return component, (f"{component} exits at start: {len(exited)} of its tasks stopped "
+                               f"during the update; {last_task(aws, component, exited[0])}")
+    return None
+
+
+def last_task(aws: EcsDeployment, component: str, task: TaskState | None) -> str:
+    if task is None:
+        return "ECS no longer lists its stopped tasks."
+    facts = aws.ecs_facts
+    reason = task.container_reason or task.stopped_reason or "no reason given"
+    code = f"exit code {task.exit_code}" if task.exit_code is not None else "no exit code"
+    lines, _ = aws.logs.read_stream(facts.log_group, facts.log_stream(component, task.task_id), None)
+    tail = "\n".join(f"    {line.message}" for line in lines[-TAIL_LINES:]) or "    (it logged nothing)"
+    return f"the last one stopped with {code}: {reason}. The last lines of its log:\n{tail}\n"
+
+
+def crash_loop_hint(aws: EcsDeployment, component: str) -> str:
+    return (f"fix what the log names (airflow.config, a requirement, the image), then run "
+            f"'airhost deploy {aws.env.name}' again; ECS's circuit breaker rolls the service back "
+            f"to its previous task definition meanwhile; more: 'airhost logs {aws.env.name} "
+            f"{component}'")
