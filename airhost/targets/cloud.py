@@ -122,6 +122,14 @@ class CloudEnvironment(Deployment):
     def refresh(self) -> None:
         """Forget what was read of the stacks so far: they changed (an upgrade, a restore)."""
 
+    def database_switched(self, progress: Progress) -> None:
+        """The data stack now points at another database instance (a restore): whatever the
+        target copied of its connection must follow before any component starts again.
+
+        Nothing by default: ECS tasks and EC2 nodes read the database URL secret from Secrets
+        Manager when they start, so the scale-up after the hold already reads the new one.
+        """
+
     def require_deployed(self) -> dict[Layer, Stack | None]:
         """The stacks, when the compute stack exists with outputs; NotDeployed otherwise."""
         stacks = self.stacks()

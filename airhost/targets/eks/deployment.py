@@ -201,6 +201,14 @@ class EksDeployment(CloudEnvironment):
         copy_secrets(self, progress)
         kube.apply(adopted_service_account(self.env, "scheduler"))
 
+    def database_switched(self, progress: Progress) -> None:
+        """The pods read Kubernetes secrets copied from Secrets Manager at deploy: copy them again
+        so the migration pod and the pods the scale-up after the hold creates read the new URL.
+        Running pods keep the old values until they are replaced; a restore holds every one at 0
+        first, so none is left running."""
+        progress.step("copying the database secrets of the new instance into the cluster")
+        copy_secrets(self, progress)
+
     def run(self, command: list[str], progress: Progress, *, timeout: float,
             purpose: str = "run") -> CommandResult:
         return run_command(self, command, progress, timeout=timeout, purpose=purpose)
