@@ -122,6 +122,15 @@ class CloudEnvironment(Deployment):
     def refresh(self) -> None:
         """Forget what was read of the stacks so far: they changed (an upgrade, a restore)."""
 
+    def checkpoint(self) -> None:
+        """Before an upgrade stops anything: note what a rollback must put back that the compute
+        stack's previous template and parameters do not hold (nothing, by default)."""
+
+    def start_previous(self, progress: Progress, stacks: list[StackTemplate]) -> None:
+        """After a failed upgrade, the previous compute stack being back: start the release that
+        ran before ``checkpoint`` (by default the target's own start)."""
+        self.start(progress, stacks)
+
     def database_switched(self, progress: Progress) -> None:
         """The data stack now points at another database instance (a restore): whatever the
         target copied of its connection must follow before any component starts again.
