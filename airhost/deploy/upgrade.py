@@ -1,4 +1,4 @@
-"""Upgrading Airflow on ECS in an order that keeps the previous release one step away.
+"""Upgrading Airflow on a cloud target in an order that keeps the previous release one step away.
 
 A plain stack update would roll the new image out while the database still has the old schema, and
 only then migrate. An upgrade (``airhost upgrade``, or a ``deploy`` whose Airflow version differs
@@ -255,7 +255,8 @@ def upgrade_environment(env: Environment, config_hash: str, progress: Progress, 
                          note=f"before Airflow {plan.current} to {plan.target}")
     existing = aws.cloudformation.require(compute.name)
     previous = _Previous(compute, aws.cloudformation.template(compute.name),
-                         dict(existing.parameters), aws.facts().image)
+                         dict(existing.parameters), plan.image_from or aws.facts().image)
+    aws.checkpoint()
     # the images are passed explicitly both ways: what runs never hangs on a template default
     new_image = image or plan.image_to
     run = _Run(aws, progress, plan, backup["snapshot"], previous, auto_restore)
@@ -344,6 +345,7 @@ class _Run:
             deploy_stack(aws.cloudformation, previous.stack,
                          previous.stack.held(previous.parameters), progress, confirm=False)
             aws.refresh()
+            aws.hold(progress)  # a release manager's own rollback (Helm's) may have started it
             restore = self.auto_restore or progress.confirm(
                 f"restore the pre-upgrade snapshot {self.snapshot}? The migration ran and the "
                 "database may hold the new schema")
@@ -361,7 +363,7 @@ class _Run:
             deploy_stack(aws.cloudformation, previous.stack, previous.parameters, progress,
                          confirm=False)
             aws.refresh()
-            aws.start(progress, [previous.stack])
+            aws.start_previous(progress, [previous.stack])
             aws.wait_stable(progress)
             account.insert(0, f"compute stack: previous release ({previous.image}) serving")
         except AirhostError as second:

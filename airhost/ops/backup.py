@@ -1,4 +1,4 @@
-"""Backups of an ECS environment's metadata database: RDS snapshots, and restoring one.
+"""Backups of a cloud environment's metadata database: RDS snapshots, and restoring one.
 
 A backup is a manual RDS snapshot tagged with the project, the environment and its kind
 (``backup`` from ``airhost backup``, ``pre-upgrade`` before an upgrade). RDS copies the instance's
@@ -9,9 +9,10 @@ outside airhost, never the snapshot the database was restored from.
 
 A restore goes the CloudFormation way (see ``airhost.render.data``): every service is scaled to
 0 so nothing writes to either database, the data stack is updated with ``DatabaseSnapshot`` set —
-CloudFormation creates a new instance from the snapshot and points the database URL secret at it —
-then ``airflow db migrate`` runs (a snapshot from an older release is brought to the running one),
-and the services start again at the counts they had, reading the new URL. The replaced instance is
+CloudFormation creates a new instance from the snapshot and points the database URL secret at it,
+and the target refreshes what it copied of that secret (EKS: its Kubernetes secrets) — then
+``airflow db migrate`` runs (a snapshot from an older release is brought to the running one), and
+the services start again at the counts they had, reading the new URL. The replaced instance is
 kept, recorded in SSM, until ``cleanup_retired`` deletes it after a final snapshot.
 """
 
@@ -163,6 +164,7 @@ def switch_database(aws: CloudEnvironment, snapshot_id: str, progress: Progress)
     if previous and previous != current:
         _retire(aws, previous, snapshot_id)
     aws.refresh()
+    aws.database_switched(progress)
     return {"environment": aws.env.name, "snapshot": snapshot_id, "previous_instance": previous,
             "instance": current}
 

@@ -128,6 +128,23 @@ class CloudEnvironment(Deployment):
         seconds); by default the error as it is."""
         return error
 
+    def checkpoint(self) -> None:
+        """Before an upgrade stops anything: note what a rollback must put back that the compute
+        stack's previous template and parameters do not hold (nothing, by default)."""
+
+    def start_previous(self, progress: Progress, stacks: list[StackTemplate]) -> None:
+        """After a failed upgrade, the previous compute stack being back: start the release that
+        ran before ``checkpoint`` (by default the target's own start)."""
+        self.start(progress, stacks)
+
+    def database_switched(self, progress: Progress) -> None:
+        """The data stack now points at another database instance (a restore): whatever the
+        target copied of its connection must follow before any component starts again.
+
+        Nothing by default: ECS tasks and EC2 nodes read the database URL secret from Secrets
+        Manager when they start, so the scale-up after the hold already reads the new one.
+        """
+
     def require_deployed(self) -> dict[Layer, Stack | None]:
         """The stacks, when the compute stack exists with outputs; NotDeployed otherwise."""
         stacks = self.stacks()

@@ -194,6 +194,22 @@ def install_or_upgrade(access: ClusterAccess, values: dict[str, Any], *, release
     return _release(summary)
 
 
+def rollback(access: ClusterAccess, release: str, namespace: str, *, revision: int,
+             timeout: int) -> HelmRelease:
+    """``helm rollback --wait`` to ``revision``: its chart, values and manifests, as a new revision."""
+    import helm_python
+
+    with _cluster(access, namespace) as config:
+        try:
+            config.rollback(release, version=revision, timeout=timeout, wait=WAIT)
+            return _release(config.status(release))
+        except helm_python.HelmError as error:
+            raise HelmError(f"Helm could not roll release {release} back to revision {revision}: "
+                            f"{error}",
+                            hint="'airhost status ENV' shows the release; 'airhost kubeconfig ENV' "
+                                 "lets helm history and helm rollback reach it") from None
+
+
 def uninstall(access: ClusterAccess, release: str, namespace: str, *, timeout: int) -> bool:
     """Remove the release and everything it created; False when it was not installed."""
     import helm_python

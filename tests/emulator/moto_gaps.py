@@ -26,8 +26,12 @@ code, which talks to the server exactly as to AWS:
 * an ``AWS::RDS::DBInstance`` changed by a stack update becomes nothing (moto has no update for it)
   and ``DBSnapshotIdentifier`` is ignored: a new ``DBSnapshotIdentifier`` restores the snapshot into
   a new instance, as CloudFormation's replacement does, and the old one is left (the template's
-  ``UpdateReplacePolicy: Retain``); any other change leaves the instance as it is. Resources that
-  depend on the replaced one (the database URL secret) are not updated by moto;
+  ``UpdateReplacePolicy: Retain``); any other change leaves the instance as it is;
+* a stack update changes only the resources whose template or directly referenced parameters
+  changed, so a secret whose ``SecretString`` names another resource's attribute (the database URL
+  secret, ``${Database.Endpoint.Address}``) keeps the old value when that resource is replaced:
+  after every update such a secret's ``SecretString`` is resolved again and stored as a new
+  version when it differs, as CloudFormation updates the dependents of a replaced resource;
 * an ``AWS::ECS::TaskDefinition`` changed by a stack update is registered with its container
   definitions' keys left in CloudFormation's PascalCase (no ``image`` any more), and the services
   using it keep the old revision: the update registers the new revision as the create does and
@@ -318,10 +322,30 @@ def _patch_task_definition_updates() -> None:
     task_definition_cls.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
 
 
+def _patch_dependent_secrets() -> None:
+    original = cfn_parsing.ResourceMap.update
+
+    def update(self, template, parameters=None):
+        original(self, template, parameters)
+        for name, resource in list(self._parsed_resources.items()):
+            properties = self._resource_json_map.get(name, {}).get("Properties", {})
+            if not isinstance(resource, EmulatedSecret) or "SecretString" not in properties:
+                continue
+            value = cfn_parsing.clean_json(properties["SecretString"], self)
+            value = value if isinstance(value, str) else json.dumps(value)
+            backend = secretsmanager_backends[self._account_id][self._region_name]
+            current = backend.get_secret_value(resource.arn, "", "").get("SecretString")
+            if value != current:
+                backend.put_secret_value(resource.arn, value, "", str(uuid.uuid4()), ["AWSCURRENT"])
+
+    cfn_parsing.ResourceMap.update = update
+
+
 def patch_moto(emulator: Emulator) -> None:
     """Fill every gap listed above (once per process)."""
     _patch_clean_json()
     _patch_database_updates()
+    _patch_dependent_secrets()
     _patch_all_protocol_rules()
     _patch_task_definition_updates()
     _patch_log_filter()

@@ -4,8 +4,10 @@ It renders the network, data and compute stacks, the chart's values and, with a 
 named by ``AIRHOST_HELM_CHART``, every manifest Helm renders from them; it deploys them (the
 stacks through the generic pipeline, then the namespace, secrets, migration and Helm release
 through ``EksDeployment``) and operates the deployed environment: run, status, logs, scale,
-park, DAG bundle, destroy. Upgrading Airflow in place, backup/restore and ``image`` are not
-built for EKS yet; those commands say so through the seam's one error.
+park, DAG bundle, backup and restore (the restore copies the new database's secrets into the
+cluster before anything starts again), in-place Airflow upgrades (migration Job of the new image,
+then ``helm upgrade``; ``helm rollback`` on failure), destroy. ``image`` is not built for EKS
+yet; it says so through the seam's one error.
 """
 
 from __future__ import annotations
@@ -78,18 +80,15 @@ EKS = Target(
     name="eks",
     title="EKS",
     capabilities=frozenset({"render", "plan", "deploy", "destroy", "status", "logs", "run",
-                            "scale", "dags", "diagram", "cost", "kubeconfig"}),
+                            "scale", "dags", "diagram", "cost", "kubeconfig", "backup",
+                            "upgrade"}),
     open=_open,
     layers=LAYERS,
     render=render_stacks,
     artifacts=eks_artifacts,
     estimate=_estimate,
     summary=_summary,
-    instead={"backup": "backup/restore is not built for EKS yet: take a snapshot of the "
-                       "environment's database ('airhost status' names it) with RDS",
-             "upgrade": "in-place Airflow upgrades are not built for EKS yet: keep airflow.version "
-                        "at the release's version",
-             "image": "'airhost image' for EKS is not built yet: push to the environment's ECR "
+    instead={"image": "'airhost image' for EKS is not built yet: push to the environment's ECR "
                       "repository yourself and deploy with --image",
              "shell": "a shell in a pod is not built in: 'airhost run ENV -- bash -c ...' runs a "
                       "one-off command; 'airhost kubeconfig ENV' lets kubectl exec into a pod",

@@ -14,6 +14,16 @@ reached through the cluster's API server with a token made from the caller's AWS
 * components are the release's Deployments and StatefulSets, by their ``component`` label;
   ``scale`` uses their ``scale`` subresource; parking records the counts in SSM and sets every
   one to 0 (Auto Mode then removes the nodes it no longer needs), ``resume`` brings them back;
+* an upgrade (``airhost.deploy.upgrade``) is the generic one: the pre-upgrade snapshot; every
+  component held at 0 (the Helm release keeps its revision); ``airflow db migrate`` as a Job of the
+  NEW image (the values' ``images.airflow``: the new official tag, or the project image pushed for
+  the new version with ``eks.image: ecr``); ``helm upgrade`` with the new values and the configured
+  ``eks.chart_version`` (an upgrade may move the chart too); rollouts, health, the release. On a
+  failure after the hold, ``start_previous`` is ``helm rollback`` to the revision noted by
+  ``checkpoint`` — not ``helm upgrade`` with old values, so the previous chart version comes back
+  with them — after the pre-upgrade snapshot is restored, then the counts that ran;
+* a restore (``airhost.ops.backup``) copies the secrets again once the data stack points at the
+  new instance (``database_switched``), before the migration pod and the scale-up read them;
 * ``uninstall`` (before ``destroy`` deletes the stacks) removes the release, then the namespace.
 """
 
@@ -61,6 +71,9 @@ class EksDeployment(CloudEnvironment):
         self.eks = Eks(self.session)
         self.image: str | None = None  # the project's image, when the deploy is given one
         self.helm_release: helm.HelmRelease | None = None
+        # what ran before an upgrade: the Helm revision and each component's count
+        self.previous_revision: int | None = None
+        self.previous_counts: dict[str, int] = {}
 
     # -- facts ---------------------------------------------------------------------------------
 
@@ -201,6 +214,14 @@ class EksDeployment(CloudEnvironment):
         copy_secrets(self, progress)
         kube.apply(adopted_service_account(self.env, "scheduler"))
 
+    def database_switched(self, progress: Progress) -> None:
+        """The pods read Kubernetes secrets copied from Secrets Manager at deploy: copy them again
+        so the migration pod and the pods the scale-up after the hold creates read the new URL.
+        Running pods keep the old values until they are replaced; a restore holds every one at 0
+        first, so none is left running."""
+        progress.step("copying the database secrets of the new instance into the cluster")
+        copy_secrets(self, progress)
+
     def run(self, command: list[str], progress: Progress, *, timeout: float,
             purpose: str = "run") -> CommandResult:
         return run_command(self, command, progress, timeout=timeout, purpose=purpose)
@@ -214,6 +235,28 @@ class EksDeployment(CloudEnvironment):
             version=self.env.eks.chart_version, timeout=self.env.eks.rollout_timeout)
         progress.detail(f"release {RELEASE} revision {self.helm_release.revision}: "
                         f"{self.helm_release.status}")
+
+    def checkpoint(self) -> None:
+        """The release's revision and counts before an upgrade holds them at 0."""
+        found = helm.release_status(self.access(), RELEASE, self.namespace)
+        self.previous_revision = found.revision if found else None
+        self.previous_counts = {c: w.desired for c, w in self.workloads().items()}
+
+    def start_previous(self, progress: Progress, stacks: list[StackTemplate]) -> None:
+        """``helm rollback`` to the revision that ran before the upgrade (its chart, values and
+        image), then the counts it ran at (a rollback brings back the chart's own)."""
+        if self.previous_revision is None:
+            self.start(progress, stacks)
+            return
+        progress.step(f"rolling Helm release {RELEASE} back to revision {self.previous_revision}")
+        self.helm_release = helm.rollback(self.access(), RELEASE, self.namespace,
+                                          revision=self.previous_revision,
+                                          timeout=self.env.eks.rollout_timeout)
+        progress.detail(f"release {RELEASE} revision {self.helm_release.revision}: "
+                        f"{self.helm_release.status}")
+        counts = {c: n for c, n in self.previous_counts.items() if c in self.workloads()}
+        if counts:
+            self.scale(counts, progress, wait=False)
 
     def uninstall(self, progress: Progress) -> None:
         """The release and the namespace go before the stacks (their load balancers with them)."""
