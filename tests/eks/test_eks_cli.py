@@ -45,8 +45,8 @@ def test_diagram_draws_the_cluster(run_cli, tmp_path):
 
 def test_what_eks_does_not_do_yet_says_so_before_touching_aws(run_cli):
     config = ["--config", str(EXAMPLE)]
-    for command, words in ((["backup", "auto", *config], "not built for EKS"),
-                           (["upgrade", "auto", *config], "not built for EKS"),
+    for command, words in ((["image", "build", "auto", *config], "not built yet"),
+                           (["image", "push", "auto", *config], "deploy with --image"),
                            (["shell", "auto", *config], "kubeconfig")):
         result = run_cli(*command)
         assert result.exit_code == 2, (command, result.stderr)
