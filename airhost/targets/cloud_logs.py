@@ -1,14 +1,17 @@
 """Component logs in CloudWatch Logs, searched or followed: the cloud targets' ``logs``.
 
 A component's lines are the streams under its prefix in the environment's log group; without one,
-every component's lines come interleaved, each with its component's name.
+every component's lines come interleaved, each with its component's name. ``interleaved`` follows
+several line streams at once (the pods of a component on EKS).
 """
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from airhost.aws.logs import LogEvent
 from airhost.errors import UsageError
@@ -64,3 +67,31 @@ def show_logs(cloud: CloudEnvironment, group: str, prefix: str | None, *, since:
             cloud.clock.sleep(cloud.clock.poll_seconds)
     except KeyboardInterrupt:
         return printed
+
+
+def interleaved(streams: dict[str, Iterable[str]]) -> Iterator[tuple[str, str]]:
+    """(name, line) from every stream as each line arrives, until every stream has ended: the
+    way to follow several pods' logs at once. A stream that fails ends the whole with its error."""
+    arrived: queue.Queue[tuple[str, str | None, BaseException | None]] = queue.Queue()
+
+    def pump(name: str, stream: Iterable[str]) -> None:
+        try:
+            for line in stream:
+                arrived.put((name, line, None))
+        except BaseException as error:  # noqa: BLE001 - handed to the reader, raised there
+            arrived.put((name, None, error))
+            return
+        arrived.put((name, None, None))
+
+    for name, stream in streams.items():
+        threading.Thread(target=pump, args=(name, stream), daemon=True,
+                         name=f"log-{name}").start()
+    open_streams = len(streams)
+    while open_streams:
+        name, line, error = arrived.get()
+        if error is not None:
+            raise error
+        if line is None:
+            open_streams -= 1
+            continue
+        yield name, line

@@ -88,6 +88,7 @@ class KubernetesApi:
     scripts: dict[str, PodScript] = field(default_factory=dict)
     logs: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (namespace, pod) → lines
     requests: list[tuple[str, str]] = field(default_factory=list)  # (verb, path), in order
+    log_reads: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (pod, query)
     # workload → the generation whose rollout never completes (None: its next one)
     held: dict[str, int | None] = field(default_factory=dict)
     component_lines: list[str] = field(default_factory=lambda: ["component started"])
@@ -111,6 +112,7 @@ class KubernetesApi:
             self.scripts.clear()
             self.logs.clear()
             self.requests.clear()
+            self.log_reads.clear()
             self.held.clear()
 
     def stored(self, plural: str, namespace: str = "") -> dict[str, dict[str, Any]]:
@@ -390,6 +392,7 @@ def _serve(handler: _Handler, verb: str, target: Target, query: dict[str, list[s
         if target.subresource == "log":
             if current is None:
                 raise ApiError(404, "NotFound", f'pods "{target.name}" not found')
+            api.log_reads.append((target.name, {k: v[0] for k, v in query.items()}))
             lines = api.logs.get((target.namespace, target.name), [])
             tail = query.get("tailLines")
             lines = lines[-int(tail[0]):] if tail else lines

@@ -50,6 +50,15 @@ def test_run_status_and_logs_through_the_cli(kube, kubernetes, run_cli):  # noqa
     unknown = run_cli("logs", "auto", "webserver", "--config", root)
     assert unknown.exit_code == 2 and "scheduler" in unknown.stderr
 
+    # two schedulers: following the component follows both pods, each line named by its pod
+    assert run_cli("scale", "auto", "scheduler=2", "--config", root).exit_code == 0
+    followed = run_cli("logs", "auto", "scheduler", "--follow", "--config", root)
+    assert followed.exit_code == 0, followed.stderr
+    pods = {line.split(" | ")[0] for line in followed.stdout.splitlines() if " | " in line}
+    assert len(pods) == 2 and all("scheduler" in pod for pod in pods)
+    followed_pods = {pod for pod, query in kubernetes.log_reads if query.get("follow") == "true"}
+    assert followed_pods == pods
+
 
 def test_deploy_from_the_cli_then_scale_park_resume(kube, kubernetes, run_cli):  # noqa: F811
     root = str(kube.root)

@@ -48,7 +48,7 @@ from airhost.render.eks.values import SECTIONS, EksFacts, render_values
 from airhost.render.stacks import Layer, StackTemplate
 from airhost.targets.base import CommandResult, ComponentState, Echo, Facts
 from airhost.targets.cloud import PARKED, CloudEnvironment
-from airhost.targets.cloud_logs import parse_since
+from airhost.targets.cloud_logs import interleaved, parse_since
 from airhost.targets.eks.commands import run_command
 from airhost.targets.eks.secrets import copy_secrets
 from airhost.tools import helm
@@ -293,16 +293,20 @@ class EksDeployment(CloudEnvironment):
         pods = self.kubernetes.pods(self.namespace, selector)
         started = parse_since(since, self.clock.utcnow())
         since_seconds = max(1, int(self.clock.utcnow().timestamp() - started / 1000))
+        streams = {pod.name: self.kubernetes.log(pod.name, self.namespace,
+                                                 since_seconds=since_seconds,
+                                                 tail=lines or None, follow=follow)
+                   for pod in pods}
         printed = 0
         try:
-            for pod in pods:
-                stream = self.kubernetes.log(pod.name, self.namespace, since_seconds=since_seconds,
-                                             tail=lines or None, follow=follow and len(pods) == 1)
-                for line in stream:
-                    if pattern and pattern not in line:
-                        continue
-                    echo(f"{pod.name} | {line}")
-                    printed += 1
+            # followed, every pod's stream at once (two schedulers log side by side); read, one
+            # pod after the other
+            for pod, line in (interleaved(streams) if follow else
+                              ((pod, line) for pod, stream in streams.items() for line in stream)):
+                if pattern and pattern not in line:
+                    continue
+                echo(f"{pod} | {line}")
+                printed += 1
         except KeyboardInterrupt:
             pass
         return printed
