@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -154,12 +155,18 @@ def release_status(access: ClusterAccess, release: str, namespace: str) -> HelmR
 
 
 def install_or_upgrade(access: ClusterAccess, values: dict[str, Any], *, release: str,
-                       namespace: str, version: str, timeout: int) -> HelmRelease:
+                       namespace: str, version: str, timeout: int,
+                       watch: Callable[[], str | None] | None = None,
+                       watch_seconds: float = 5.0) -> HelmRelease:
     """``helm upgrade --install --rollback-on-failure --wait``: the chart at ``version``.
 
     The chart is the official repository's, or the local chart ``AIRHOST_HELM_CHART`` names
     (which must be that version). A failed upgrade is rolled back by Helm to the revision that
     ran; a failed first install is removed. Either way ``HelmReleaseFailed`` says so.
+
+    While Helm waits, ``watch`` is asked every ``watch_seconds`` whether waiting still makes
+    sense; a reason (a component that exits at every start, say) cancels Helm's wait at once,
+    the release is rolled back (or removed) all the same, and the reason is the error's.
     """
     import helm_python
 
@@ -175,23 +182,79 @@ def install_or_upgrade(access: ClusterAccess, values: dict[str, Any], *, release
         source = {"chart": CHART_NAME, "chart_repo_url": CHART_REPOSITORY, "chart_version": version}
     with _cluster(access, namespace) as config:
         try:
-            config.status(release)
-            installed = True
+            previous: int | None = int(config.status(release).get("revision") or 0) or None
         except helm_python.HelmNotFoundError:
-            installed = False
-        action = config.upgrade if installed else config.install
-        try:
-            summary = action(values=values, name=release, namespace=namespace, timeout=timeout,
-                             wait=WAIT, rollback_on_failure=True,
-                             description="airhost deploy", **source)
-        except helm_python.HelmError as error:
-            what = ("rolled back to the revision that ran before" if installed else
-                    "removed (it was the first install)")
+            previous = None
+        action = config.upgrade if previous else config.install
+        what = ("rolled back to the revision that ran before" if previous else
+                "removed (it was the first install)")
+        context = helm_python.HelmContext()
+        outcome: dict[str, Any] = {}
+
+        def act() -> None:
+            try:
+                outcome["summary"] = action(
+                    values=values, name=release, namespace=namespace, timeout=timeout, wait=WAIT,
+                    rollback_on_failure=True, description="airhost deploy", context=context,
+                    **source)
+            except BaseException as error:  # noqa: BLE001 - handed back to the caller's thread
+                outcome["error"] = error
+
+        worker = threading.Thread(target=act, name=f"helm-{release}", daemon=True)
+        worker.start()
+        reason = _watch_until_done(worker, watch, watch_seconds)
+        if reason is not None:
+            context.cancel()
+            worker.join()
+            _settle_cancelled(config, release, namespace, previous, timeout)
+            raise HelmReleaseFailed(f"Helm release {release} was stopped and {what}: {reason}",
+                                    hint="fix what the log names, then deploy again")
+        error = outcome.get("error")
+        if isinstance(error, helm_python.HelmError):
             raise HelmReleaseFailed(
                 f"Helm release {release} failed and was {what}: {error}",
                 hint="'airhost status ENV' and 'airhost logs ENV COMPONENT' show which pods did "
                      "not become ready and why; fix that, then deploy again") from None
-    return _release(summary)
+        if error is not None:
+            raise error
+    return _release(outcome["summary"])
+
+
+def _watch_until_done(worker: threading.Thread, watch: Callable[[], str | None] | None,
+                      every: float) -> str | None:
+    """Wait for Helm's worker; the first reason ``watch`` gives to stop, or None when it ended."""
+    while True:
+        worker.join(timeout=every if watch else None)
+        if not worker.is_alive() or watch is None:
+            return None
+        reason = watch()
+        if reason is not None:
+            return reason
+
+
+def _settle_cancelled(config: Any, release: str, namespace: str, previous: int | None,
+                      timeout: int) -> None:
+    """After a cancelled wait: what ``--rollback-on-failure`` does, unless Helm already did it —
+    the revision that ran back in place, or a first install removed."""
+    import helm_python
+
+    try:
+        latest = config.status(release)
+    except helm_python.HelmNotFoundError:
+        return  # a first install Helm already removed
+    if previous is not None and latest.get("status") == "deployed" and \
+            int(latest.get("revision") or 0) > previous + 1:
+        return  # Helm rolled back: its rollback is a deployed revision after the stopped one
+    try:
+        if previous is None:
+            config.uninstall(release, timeout=timeout, wait=WAIT)
+        else:
+            config.rollback(release, version=previous, timeout=timeout, wait=WAIT)
+    except helm_python.HelmError as error:
+        raise HelmError(f"Helm release {release} was stopped, and Helm could not put it back: "
+                        f"{error}",
+                        hint="'airhost kubeconfig ENV' lets helm history and helm rollback reach "
+                             "it") from None
 
 
 def rollback(access: ClusterAccess, release: str, namespace: str, *, revision: int,

@@ -45,6 +45,10 @@ class NotFound(KubernetesError):
     """The object does not exist (404)."""
 
 
+# A container restarted this often and still not ready: one restart did not help.
+CRASH_LOOP_RESTARTS = 2
+
+
 @dataclass(frozen=True)
 class Token:
     value: str
@@ -60,6 +64,12 @@ class PodState:
     restarts: int
     exit_code: int | None  # the first container's, once it terminated
     reason: str | None  # why it waits or why it ended
+    last_exit_code: int | None = None  # how the first container's previous run ended (restarted)
+
+    @property
+    def crash_looping(self) -> bool:
+        """Restarted more than once and not ready: the container exits at every start."""
+        return not self.ready and self.restarts >= CRASH_LOOP_RESTARTS
 
 
 @dataclass(frozen=True)
@@ -288,7 +298,9 @@ def _pod_state(pod: Any) -> PodState:
     status = pod.status
     containers = (status.containerStatuses or []) if status else []
     first = containers[0] if containers else None
-    exit_code, reason = None, None
+    exit_code, reason, last_exit_code = None, None, None
+    if first is not None and first.lastState is not None and first.lastState.terminated is not None:
+        last_exit_code = first.lastState.terminated.exitCode
     if first is not None and first.state is not None:
         if first.state.terminated is not None:
             exit_code = first.state.terminated.exitCode
@@ -299,4 +311,5 @@ def _pod_state(pod: Any) -> PodState:
                     labels=dict(pod.metadata.labels or {}),
                     ready=bool(containers) and all(c.ready for c in containers),
                     restarts=sum(c.restartCount or 0 for c in containers),
-                    exit_code=exit_code, reason=reason or (status.reason if status else None))
+                    exit_code=exit_code, reason=reason or (status.reason if status else None),
+                    last_exit_code=last_exit_code)

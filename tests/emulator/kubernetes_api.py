@@ -91,6 +91,7 @@ class KubernetesApi:
     log_reads: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (pod, query)
     # workload → the generation whose rollout never completes (None: its next one)
     held: dict[str, int | None] = field(default_factory=dict)
+    crashing: dict[str, tuple[list[str], int]] = field(default_factory=dict)  # held ones that crash
     component_lines: list[str] = field(default_factory=lambda: ["component started"])
     lock: threading.RLock = field(default_factory=threading.RLock)
     version: int = 0
@@ -106,6 +107,12 @@ class KubernetesApi:
         change after it (a rollback) rolls out as usual."""
         self.held[name] = None
 
+    def crash_rollout(self, name: str, lines: list[str], exit_code: int = 1) -> None:
+        """The next change of workload ``name`` never becomes ready because its new pod's
+        container exits at every start: CrashLoopBackOff, restarted, ``lines`` its log."""
+        self.held[name] = None
+        self.crashing[name] = (lines, exit_code)
+
     def reset(self) -> None:
         with self.lock:
             self.objects.clear()
@@ -114,6 +121,7 @@ class KubernetesApi:
             self.requests.clear()
             self.log_reads.clear()
             self.held.clear()
+            self.crashing.clear()
 
     def stored(self, plural: str, namespace: str = "") -> dict[str, dict[str, Any]]:
         """Every stored object of a resource in a namespace, by name."""

@@ -149,6 +149,16 @@ def set_pods(api: KubernetesApi, namespace: str, workload: dict[str, Any], count
                    for c in workload["spec"]["template"].get("spec", {}).get("containers", [])]}}
         api.objects[("v1", "pods", namespace, pod_name)] = pod
         api.logs[(namespace, pod_name)] = [f"{name}: {line}" for line in api.component_lines]
+        if not running and name in api.crashing:
+            lines, exit_code = api.crashing[name]
+            pod["status"]["phase"] = "Running"
+            for container in pod["status"]["containerStatuses"][:1]:  # Airflow's; not a sidecar
+                container.update({"restartCount": 3, "state": {"waiting": {
+                    "reason": "CrashLoopBackOff",
+                    "message": f"back-off 40s restarting failed container={container['name']}"}},
+                    "lastState": {"terminated": {"exitCode": exit_code, "reason": "Error",
+                                                 "startedAt": _now(), "finishedAt": _now()}}})
+            api.logs[(namespace, pod_name)] = list(lines)
     _place_nodes(api)
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import boto3
 import pytest
 
 from airhost.aws.errors import NotDeployed
+from airhost.errors import ComponentFailing
 from airhost.ops.bootstrap import BootstrapFailed
 from airhost.ops.release import read_release
 from airhost.progress import Progress
@@ -156,6 +158,44 @@ def test_a_rollout_that_never_becomes_ready_is_rolled_back_by_helm(kube, kuberne
     scheduler = kubernetes.stored("deployments", "airflow")["airflow-scheduler"]
     assert scheduler["spec"]["replicas"] == 1  # what ran before, back in place
     assert "sh.helm.release.v1.airflow.v3" in kubernetes.stored("secrets", "airflow")  # the rollback
+
+
+def test_a_component_that_exits_at_every_start_ends_helms_wait_at_once(kube, kubernetes):
+    from airhost.tools.helm import HelmReleaseFailed
+
+    kube.deploy("auto")
+    kube.edit("  auto:\n    target: eks\n",
+              "  auto:\n    target: eks\n    eks: {replicas: {scheduler: 2}, rollout_timeout: 600}\n")
+    kubernetes.crash_rollout("airflow-scheduler", [
+        "Traceback (most recent call last):",
+        "airflow.exceptions.AirflowConfigException: error: cannot use SQLite with the LocalExecutor"])
+    started = time.monotonic()
+    with pytest.raises(HelmReleaseFailed) as failed:
+        kube.deploy("auto")
+    # not Helm's 600 s wait: stopped once the pod had restarted twice
+    assert time.monotonic() - started < 300
+    message = failed.value.message
+    assert "scheduler exits at start" in message and "rolled back" in message
+    assert "exit code 1" in message and "AirflowConfigException" in message
+    scheduler = kubernetes.stored("deployments", "airflow")["airflow-scheduler"]
+    assert scheduler["spec"]["replicas"] == 1  # what ran before, back in place
+    releases = [name for name in kubernetes.stored("secrets", "airflow")
+                if name.startswith("sh.helm.release.v1.airflow.")]
+    assert "sh.helm.release.v1.airflow.v3" in releases  # the rollback, a revision of its own
+
+
+def test_status_shows_a_crash_looping_component_and_its_restarts(kube, kubernetes):
+    kube.deploy("auto")
+    kubernetes.crash_rollout("airflow-triggerer", ["ModuleNotFoundError: No module named 'x'"])
+    aws = kube.aws("auto")
+    aws.scale({"triggerer": 2}, Recording(), wait=False)
+    states = {c.component: c for c in aws.components()}
+    assert states["triggerer"].state == "CRASH_LOOP" and states["triggerer"].restarts == 3
+    assert states["scheduler"].state == "RUNNING" and states["scheduler"].restarts == 0
+    with pytest.raises(ComponentFailing) as failing:
+        aws.wait_stable(Recording(), ["triggerer"])
+    assert "triggerer exits at start" in failing.value.message
+    assert "No module named 'x'" in failing.value.message
 
 
 def test_an_environment_that_is_not_deployed_says_so(kube):

@@ -49,10 +49,11 @@ from airhost.render.stacks import Layer, StackTemplate
 from airhost.targets.base import CommandResult, ComponentState, Echo, Facts
 from airhost.targets.cloud import PARKED, CloudEnvironment
 from airhost.targets.cloud_logs import interleaved, parse_since
+from airhost.targets.eks import failures
 from airhost.targets.eks.commands import run_command
 from airhost.targets.eks.secrets import copy_secrets
 from airhost.tools import helm
-from airhost.tools.kubernetes import Kubernetes, KubernetesError, Token, WorkloadState
+from airhost.tools.kubernetes import Kubernetes, KubernetesError, PodState, Token, WorkloadState
 
 STABLE_TIMEOUT = 1800.0
 HELM_TIMEOUT = 900  # seconds an uninstall waits for the release's objects to go
@@ -232,9 +233,15 @@ class EksDeployment(CloudEnvironment):
                       f"{RELEASE} (helm upgrade --install)")
         self.helm_release = helm.install_or_upgrade(
             self.access(), self.values(), release=RELEASE, namespace=self.namespace,
-            version=self.env.eks.chart_version, timeout=self.env.eks.rollout_timeout)
+            version=self.env.eks.chart_version, timeout=self.env.eks.rollout_timeout,
+            watch=self._crash_loop_reason, watch_seconds=max(self.clock.poll_seconds, 0.5))
         progress.detail(f"release {RELEASE} revision {self.helm_release.revision}: "
                         f"{self.helm_release.status}")
+
+    def _crash_loop_reason(self) -> str | None:
+        """While Helm waits: why waiting is pointless (a component exits at every start)."""
+        crashing = failures.crash_looping(self)
+        return failures.describe(self, *crashing) if crashing else None
 
     def checkpoint(self) -> None:
         """The release's revision and counts before an upgrade holds them at 0."""
@@ -279,8 +286,15 @@ class EksDeployment(CloudEnvironment):
         found = self.kubernetes.workloads(self.namespace, RELEASE_SELECTOR)
         return {w.labels.get("component", w.name): w for w in found}
 
+    def release_pods(self) -> list[PodState]:
+        """The release's pods (its components'; one-off pods are not in the release)."""
+        return self.kubernetes.pods(self.namespace, RELEASE_SELECTOR)
+
     def components(self) -> list[ComponentState]:
-        return [_component(component, workload)
+        pods: dict[str, list[PodState]] = {}
+        for pod in self.release_pods():
+            pods.setdefault(pod.labels.get("component", ""), []).append(pod)
+        return [_component(component, workload, pods.get(component, []))
                 for component, workload in sorted(self.workloads().items())]
 
     def read_logs(self, component: str | None, *, since: str, follow: bool, pattern: str | None,
@@ -326,6 +340,9 @@ class EksDeployment(CloudEnvironment):
                        if (names is None or c in names) and not w.rolled_out]
             if not waiting:
                 return self.components()
+            crashing = failures.crash_looping(self)
+            if crashing is not None and (names is None or crashing[0] in names):
+                raise failures.crash_loop_error(self, *crashing)
             if self.clock.monotonic() > deadline:
                 raise WaitTimeout(f"{', '.join(sorted(waiting))} did not roll out in "
                                   f"{STABLE_TIMEOUT:.0f}s",
@@ -379,9 +396,11 @@ class EksDeployment(CloudEnvironment):
         return states
 
 
-def _component(component: str, workload: WorkloadState) -> ComponentState:
-    word = ("RUNNING" if workload.desired and workload.rolled_out else
+def _component(component: str, workload: WorkloadState, pods: list[PodState]) -> ComponentState:
+    word = ("CRASH_LOOP" if any(pod.crash_looping for pod in pods) else
+            "RUNNING" if workload.desired and workload.rolled_out else
             "STOPPED" if not workload.desired and not workload.ready else "PENDING")
     return ComponentState(component, word, desired=workload.desired, running=workload.ready,
+                          restarts=sum(pod.restarts for pod in pods),
                           pending=max(0, workload.desired - workload.ready),
                           where=f"{workload.kind.lower()}/{workload.name}")
