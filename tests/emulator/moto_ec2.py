@@ -6,7 +6,7 @@
 * moto's ``SendCommand`` runs nothing and ``GetCommandInvocation`` answers ``Success``, exit 0, no
   output: ``SENT`` records each command's instance and script, so tests can check what ran where,
   and ``SCRIPTED`` (a text in the script → exit code and output) makes a command end as a node
-  would report it, ``Failed`` with its exit code.
+  would report it: its output, and ``Failed`` with its exit code when that is not 0.
 * moto's CloudFormation makes every ``AWS::ElasticLoadBalancingV2::LoadBalancer`` an application
   load balancer (it drops ``Type``) and then refuses a network load balancer's TCP listener: the
   ``Type`` is passed on, as CloudFormation does.
@@ -62,6 +62,8 @@ def _scripted_command_invocation(self) -> ActionResult:
         if text in script and code:
             result.result.update({"Status": "Failed", "StatusDetails": "Failed",
                                   "ResponseCode": code, "StandardOutputContent": output})
+        elif text in script:
+            result.result.update({"StandardOutputContent": output})
     return result
 
 

@@ -73,6 +73,12 @@ def release() -> dict:
         Name="/airhost/hosts/solo/release")["Parameter"]["Value"])
 
 
+def migrations() -> list[tuple[str, list[str]]]:
+    """The Run Commands that migrated (others ask the nodes for their units' state)."""
+    return [(instance, script) for instance, script in moto_ec2.SENT
+            if "airhost-node run -- db migrate" in script[-1]]
+
+
 def test_backup_and_restore_migrate_on_a_node_of_their_own(hosts, run_cli):
     deploy(hosts, run_cli)
     backup = run_cli("backup", "solo", "--config", str(hosts.root))
@@ -85,7 +91,7 @@ def test_backup_and_restore_migrate_on_a_node_of_their_own(hosts, run_cli):
     data = boto3.client("cloudformation").describe_stacks(StackName="hosts-solo-data")["Stacks"][0]
     assert {p["ParameterKey"]: p["ParameterValue"] for p in data["Parameters"]}[
         "DatabaseSnapshot"] == snapshot
-    (migrated_on, script), *_ = moto_ec2.SENT
+    (migrated_on, script), *_ = migrations()
     assert script[-1].endswith("airhost-node run -- db migrate")
     assert migrated_on in one_off_nodes()  # the group was held at 0 during the switch
     standalone = group()
@@ -108,7 +114,7 @@ def test_upgrade_builds_the_new_wheelhouse_and_migrates_with_it(hosts, run_cli):
     assert "apache-airflow==3.3.2 --hash=sha256:" in lock["Body"].read().decode()
     snapshots = boto3.client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
     assert [s for s in snapshots if "-pre-upgrade-" in s["DBSnapshotIdentifier"]]
-    (migrated_on, script), *_ = moto_ec2.SENT
+    (migrated_on, script), *_ = migrations()
     assert script[-1].endswith("airhost-node run -- db migrate") and migrated_on in one_off_nodes()
     text = result.stderr
     assert (text.index("snapshotting database") < text.index("building the wheelhouse")

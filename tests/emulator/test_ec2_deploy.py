@@ -3,6 +3,9 @@ status, run through SSM Run Command, scale, park and resume, through the target 
 
 from __future__ import annotations
 
+import json
+from typing import Iterator
+
 import boto3
 import pytest
 
@@ -44,10 +47,11 @@ class Hosts(Deployed):
 
 
 @pytest.fixture
-def hosts(emulator, write_project) -> Hosts:
+def hosts(emulator, write_project) -> Iterator[Hosts]:
     moto_ec2.SENT.clear()
     moto_ec2.SCRIPTED.clear()
-    return Hosts(write_project(HOSTS))
+    yield Hosts(write_project(HOSTS))
+    moto_ec2.SCRIPTED.clear()  # the emulator outlives the test: its scripts must not
 
 
 def tagged(key: str, value: str):
@@ -137,3 +141,44 @@ def test_office_hours_are_the_groups_own_scheduled_actions(hosts):
         ("0 7 * * 1,2,3,4,5", "Europe/Berlin", 1, 1, 1),  # weekday mornings: its one node
         ("0 9 * * 6", "Europe/Berlin", 1, 1, 1),
     ]
+
+
+def node_units(bootstrap: str = "success", **components: dict) -> str:
+    """What ``airhost-node units`` prints: the bootstrap's result and each component unit."""
+    return json.dumps({"bootstrap": {"active": "active", "result": bootstrap},
+                       "components": components})
+
+
+def test_a_unit_that_keeps_exiting_ends_the_deploy_with_its_own_lines(hosts):
+    from airhost.errors import ComponentFailing
+
+    moto_ec2.SCRIPTED["airhost-node units"] = (0, node_units(
+        scheduler={"active": "activating", "sub": "auto-restart", "restarts": 4,
+                   "exit_status": 1, "crash_looping": True,
+                   "log": ["airflow.exceptions.AirflowConfigException: section/key "
+                           "[core/parallelism] not an integer"]},
+        **{"api-server": {"active": "active", "restarts": 0, "crash_looping": False}}))
+    with pytest.raises(ComponentFailing) as failing:
+        hosts.deploy("solo")
+    message = failing.value.message
+    assert "scheduler exits at start on node i-" in message and "4 times" in message
+    assert "[core/parallelism] not an integer" in message
+    (standalone,) = hosts.aws("solo").components()
+    assert (standalone.state, standalone.restarts) == ("CRASH_LOOP", 4)
+
+    moto_ec2.SCRIPTED["airhost-node units"] = (0, node_units(
+        scheduler={"active": "active", "restarts": 0, "crash_looping": False}))
+    (standalone,) = hosts.aws("solo").components()
+    assert (standalone.state, standalone.restarts) == ("RUNNING", 0)
+
+
+def test_a_failed_bootstrap_is_said_with_its_journal(hosts):
+    from airhost.errors import ComponentFailing
+
+    report = json.loads(node_units(bootstrap="exit-code"))
+    report["bootstrap"]["log"] = ["airhost-node: pip install failed (exit 1)"]
+    moto_ec2.SCRIPTED["airhost-node units"] = (0, json.dumps(report))
+    with pytest.raises(ComponentFailing) as failing:
+        hosts.deploy("solo")
+    assert "bootstrap of node i-" in failing.value.message
+    assert "pip install failed" in failing.value.message

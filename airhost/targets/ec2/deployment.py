@@ -35,6 +35,8 @@ from airhost.render.stacks import Layer, StackTemplate
 from airhost.targets.base import CommandResult, ComponentState, Echo, Facts
 from airhost.targets.cloud import PARKED, CloudEnvironment
 from airhost.targets.cloud_logs import show_logs
+from airhost.targets.ec2 import units
+from airhost.targets.ec2.units import NodeReport, node_reports
 from airhost.targets.ec2.wheelhouse import Wheelhouse, architectures, ensure_wheelhouse
 
 STABLE_TIMEOUT = 1800.0
@@ -132,8 +134,16 @@ class Ec2Deployment(CloudEnvironment):
 
     def components(self) -> list[ComponentState]:
         states = self.group_states()
-        return [_component(group, states.get(group), name)
+        reports = self.unit_reports(states)
+        return [_component(group, states.get(group), name, reports)
                 for group, name in sorted(self.group_names.items())]
+
+    def unit_reports(self, states: dict[str, GroupState],
+                     groups: list[str] | None = None) -> dict[str, NodeReport | None]:
+        """What each node in service of ``groups`` (default: every group) says of its units."""
+        instances = [i.instance_id for group, state in sorted(states.items())
+                     if groups is None or group in groups for i in state.in_service]
+        return node_reports(self, instances) if instances else {}
 
     def read_logs(self, component: str | None, *, since: str, follow: bool, pattern: str | None,
                   lines: int, echo: Echo) -> int:
@@ -254,14 +264,37 @@ class Ec2Deployment(CloudEnvironment):
             states = self.group_states()
             waiting = [g for g in names if g in states and
                        len(states[g].in_service) != states[g].desired]
-            if not waiting:
+            # in service is booted; Airflow runs once each node's bootstrap has started its
+            # units, and a unit that keeps exiting ends the wait with its own lines
+            booting = [] if waiting else self._booting_nodes(states, names)
+            if not waiting and not booting:
                 break
             if self.clock.monotonic() > deadline:
-                raise WaitTimeout(f"groups {', '.join(waiting)} did not reach their capacity in "
-                                  f"{STABLE_TIMEOUT:.0f}s",
-                                  hint="see the groups' activity history in the EC2 console")
+                if waiting:
+                    raise WaitTimeout(f"groups {', '.join(waiting)} did not reach their capacity "
+                                      f"in {STABLE_TIMEOUT:.0f}s",
+                                      hint="see the groups' activity history in the EC2 console")
+                raise WaitTimeout(
+                    f"nodes {', '.join(f'{i} ({g})' for i, g in booting)} did not finish "
+                    f"installing and starting Airflow in {STABLE_TIMEOUT:.0f}s",
+                    hint=f"'airhost logs {self.env.name}' shows what they logged")
             self.clock.sleep(self.clock.poll_seconds)
         return self.components()
+
+    def _booting_nodes(self, states: dict[str, GroupState], names: list[str]) -> list[tuple[str, str]]:
+        """(instance, group) of the nodes still bootstrapping; ComponentFailing for one that
+        failed or whose unit keeps exiting."""
+        group_of = {i.instance_id: group for group, state in states.items() for i in state.in_service}
+        booting = []
+        for instance, report in sorted(self.unit_reports(states, names).items()):
+            if report is None:
+                continue  # a node that cannot say: as before airhost asked
+            failing = units.failure(self, group_of[instance], report)
+            if failing is not None:
+                raise failing
+            if report.bootstrapping:
+                booting.append((instance, group_of[instance]))
+        return booting
 
     def scale(self, counts: dict[str, int], progress: Progress, *,
               wait: bool = True) -> list[ComponentState]:
@@ -318,12 +351,16 @@ class Ec2Deployment(CloudEnvironment):
         return self.wait_stable(progress) if wait else self.components()
 
 
-def _component(group: str, state: GroupState | None, name: str) -> ComponentState:
+def _component(group: str, state: GroupState | None, name: str,
+               reports: dict[str, NodeReport | None]) -> ComponentState:
     if state is None:
         return ComponentState(group, "MISSING", where=name)
     running = len(state.in_service)
     pending = len(state.instances) - running
-    word = ("RUNNING" if state.desired and running >= state.desired else
+    known = [report for i in state.in_service if (report := reports.get(i.instance_id))]
+    word = ("CRASH_LOOP" if any(r.crash_looping() or r.bootstrap_failed for r in known) else
+            "RUNNING" if state.desired and running >= state.desired else
             "STOPPED" if not state.desired and not state.instances else "PENDING")
+    restarts = sum(int(unit.get("restarts") or 0) for r in known for unit in r.components.values())
     return ComponentState(group, word, desired=state.desired, running=running, pending=pending,
-                          where=name)
+                          restarts=restarts if known else None, where=name)
