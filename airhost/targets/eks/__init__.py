@@ -3,11 +3,11 @@
 It renders the network, data and compute stacks, the chart's values and, with a local chart
 named by ``AIRHOST_HELM_CHART``, every manifest Helm renders from them; it deploys them (the
 stacks through the generic pipeline, then the namespace, secrets, migration and Helm release
-through ``EksDeployment``) and operates the deployed environment: run, status, logs, scale,
-park, DAG bundle, backup and restore (the restore copies the new database's secrets into the
-cluster before anything starts again), in-place Airflow upgrades (migration Job of the new image,
-then ``helm upgrade``; ``helm rollback`` on failure), destroy. ``image`` is not built for EKS
-yet; it says so through the seam's one error.
+through ``EksDeployment``, then the office hours' CronJobs) and operates the deployed
+environment: run, status, logs, scale, park, DAG bundle, backup and restore (the restore copies
+the new database's secrets into the cluster before anything starts again), in-place Airflow
+upgrades (migration Job of the new image, then ``helm upgrade``; ``helm rollback`` on failure),
+destroy. ``image`` is not built for EKS yet; it says so through the seam's one error.
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ def eks_manifests(env: Environment, values: dict[str, Any]) -> list[dict[str, An
 
 
 def eks_artifacts(env: Environment) -> dict[str, str]:
-    """File name → content beside the templates: the values and, with a local chart, manifests."""
+    """File name → content beside the templates: the values and ``manifests.yaml`` (the chart's
+    objects with a local chart, and airhost's own: the IngressClass, the office hours)."""
     values = render_values(env, placeholder_facts(env))
     files = {"values.yaml": yaml.safe_dump(values, sort_keys=True)}
     if local_chart() is not None or ingress_class(env) or env.schedule is not None:
