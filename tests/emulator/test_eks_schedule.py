@@ -45,7 +45,7 @@ def office(emulator, kubernetes, write_project, monkeypatch, chart) -> Kube:
 
 def _mount_namespaces() -> bool:
     try:
-        return subprocess.run(["unshare", "--mount", "true"], capture_output=True,
+        return subprocess.run(["unshare", "--mount", "true"], capture_output=True, check=False,
                               timeout=10).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -62,7 +62,7 @@ def run_as_pod(job: dict, api_url: str, account: os.PathLike) -> subprocess.Comp
              f'mount --bind "$0" {ACCOUNT} && exec "$@"')
     return subprocess.run(["unshare", "--mount", "sh", "-c", mount, str(account),
                            *container["command"], *container["args"]],
-                          env=environment, capture_output=True, text=True, timeout=120)
+                          env=environment, capture_output=True, text=True, timeout=120, check=False)
 
 
 def service_account(folder, token: str, ca_pem: bytes, namespace: str = "airflow"):
