@@ -31,8 +31,9 @@ EXECUTORS = {"local": ("local", "celery"), "ecs": ("local", "celery", "ecs"),
              "eks": ("kubernetes", "celery", "local"), "ec2": ("local", "celery")}
 EXECUTOR_NEEDS = {"ecs": "needs target ecs: it runs each task as an ECS task",
                   "kubernetes": "needs target eks: it runs each task as a pod"}
-# The targets whose stacks render ``schedule`` (AWS's own schedulers park and wake them).
-SCHEDULED_TARGETS = ("ecs", "ec2")
+# The targets that render ``schedule``: AWS's own schedulers park and wake ECS and EC2, the
+# cluster's own CronJobs an EKS release.
+SCHEDULED_TARGETS = ("ecs", "eks", "ec2")
 # Each target's own rules across sections, beside its section's model.
 TARGET_RULES = {"ecs": ecs_rules, "eks": eks_rules, "ec2": ec2_rules}
 

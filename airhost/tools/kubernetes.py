@@ -100,13 +100,29 @@ class WorkloadState:
         return self.current and self.ready >= self.desired and self.updated >= self.desired
 
 
+@dataclass(frozen=True)
+class CronJobState:
+    """A CronJob: when it runs, in which zone, and when it last started a Job."""
+
+    name: str
+    schedule: str
+    time_zone: str | None
+    last_schedule: str | None  # ISO 8601, UTC; None before its first run
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "schedule": self.schedule, "time_zone": self.time_zone,
+                "last_schedule": self.last_schedule}
+
+
 def _resources() -> dict[str, Any]:
     from lightkube.resources.apps_v1 import Deployment, StatefulSet
-    from lightkube.resources.batch_v1 import Job
+    from lightkube.resources.batch_v1 import CronJob, Job
     from lightkube.resources.core_v1 import Namespace, Node, Pod, Secret, ServiceAccount
+    from lightkube.resources.rbac_authorization_v1 import Role, RoleBinding
 
-    return {"Deployment": Deployment, "StatefulSet": StatefulSet, "Job": Job, "Namespace": Namespace,
-            "Node": Node, "Pod": Pod, "Secret": Secret, "ServiceAccount": ServiceAccount}
+    return {"Deployment": Deployment, "StatefulSet": StatefulSet, "Job": Job, "CronJob": CronJob,
+            "Namespace": Namespace, "Node": Node, "Pod": Pod, "Secret": Secret,
+            "ServiceAccount": ServiceAccount, "Role": Role, "RoleBinding": RoleBinding}
 
 
 class Kubernetes:
@@ -210,6 +226,21 @@ class Kubernetes:
         except NotFound:
             return False
         return True
+
+    def names(self, kind: str, namespace: str, selector: dict[str, str]) -> list[str]:
+        """The names of the ``kind`` objects in ``namespace`` that carry the ``selector`` labels."""
+        found = self._call(f"list {kind}s in {namespace}", lambda c: list(c.list(
+            self.kinds[kind], namespace=namespace, labels=selector)))
+        return sorted(obj.metadata.name for obj in found)
+
+    def cron_jobs(self, namespace: str, selector: dict[str, str]) -> list[CronJobState]:
+        found = self._call(f"list CronJobs in {namespace}", lambda c: list(c.list(
+            self.kinds["CronJob"], namespace=namespace, labels=selector)))
+        return sorted((CronJobState(
+            name=job.metadata.name, schedule=job.spec.schedule, time_zone=job.spec.timeZone,
+            last_schedule=job.status.lastScheduleTime.isoformat()
+            if job.status and job.status.lastScheduleTime else None) for job in found),
+            key=lambda job: job.name)
 
     def secret_keys(self, name: str, namespace: str) -> dict[str, str]:
         """A secret's keys and decoded values (empty when it does not exist)."""

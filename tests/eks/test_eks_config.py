@@ -49,3 +49,12 @@ def test_errors_say_the_fix(sections, fix):
     with pytest.raises(ValueError) as error:
         env(**sections)
     assert fix in str(error.value)
+
+
+def test_an_eks_environment_takes_office_hours_with_the_schedules_own_checks():
+    office = env(schedule={"awake": ["Mon-Fri 07:00-20:00"], "timezone": "Europe/Berlin"}).schedule
+    assert office is not None and office.awake_hours_per_week() == 65
+    with pytest.raises(ValueError, match="Europe/Berlim' is not a time zone: use an IANA name"):
+        env(schedule={"awake": ["Mon-Fri 07:00-20:00"], "timezone": "Europe/Berlim"})
+    with pytest.raises(ValueError, match="ends before it starts: .*split a night into two windows"):
+        env(schedule={"awake": ["Mon 22:00-06:00"]})

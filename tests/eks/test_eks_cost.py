@@ -66,3 +66,37 @@ def test_mwaa_of_equal_capacity_follows_the_pods_not_ecs_defaults(environments):
     labels = {line.label: line.monthly for line in ha.mwaa.lines}
     assert round(labels["MWAA additional workers"], 2) == round(2 * 0.11 * 730, 2)
     assert "MWAA additional schedulers" not in labels
+
+
+def test_office_hours_on_auto_mode_cost_what_a_hand_computation_says(environments):
+    """examples/eks `office`: `auto` awake Mon-Fri 07:00-20:00 (65 of the week's 168 hours).
+
+    Prices: eu-west-1 in the shipped table. Awake, the pods' requests (1.65 vCPU, 3.7 GiB) fit one
+    m7g.large ($0.0894/h); the assumed 100 task-pod hours each take a quarter of one (0.5 of its
+    2 vCPU), with Auto Mode's 12% fee on all of it. Asleep, Auto Mode has removed the nodes; the
+    NAT instance sleeps too, 20 minutes a day less (it wakes 10 minutes before, sleeps 10 after).
+    The control plane, the database, S3 and the secrets bill all month; logs keep their storage.
+    """
+    _, office = _lines(*environments["office"])
+    awake, nat_awake = 65 / 168, 5 * (13 + 20 / 60) / 168
+    nodes = 0.0894 * 730 + 100 * 0.25 * 0.0894 * 1.12          # 67.77
+    fee = 0.12 * 0.0894 * 730 + 100 * 0.25 * 0.0894 * 0.12     # 8.10
+    nat = (0.0046 + 0.005) * 730 + 8 * 0.088                    # t4g.nano, its IPv4, 8 GB: 7.71
+    always = 0.10 * 730 + (0.0176 * 730 + 20 * 0.127) + 0.23 + 7 * 0.40 + 0.15  # 91.57
+    by_hand = always + (nodes + fee + 2.85) * awake + nat * nat_awake
+    assert round(by_hand, 2) == round(office.scheduled, 2) == 125.08
+    assert round(office.total, 2) == 177.99 and round(office.parked, 2) == 91.57
+    assert round(office.mwaa_total, 2) == 369.14
+
+
+def test_on_a_schedule_a_node_groups_minimum_still_bills_all_month(environments):
+    from airhost.config.schedule import ScheduleSettings
+
+    env, config_hash = environments["nodes"]
+    office = env.model_copy(update={"schedule": ScheduleSettings(awake=["Mon-Fri 07:00-20:00"])})
+    _, result = _lines(office, config_hash)
+    group = next(line for line in result.lines if line.label == "nodes (managed node group)")
+    assert group.parked == group.monthly  # min 2 of m7g.large: they run asleep too
+    plane = next(line for line in result.lines if line.label == "EKS control plane")
+    assert plane.parked == plane.monthly
+    assert result.scheduled is not None and result.scheduled > group.monthly + plane.monthly

@@ -5,7 +5,8 @@ Regenerate after an intended change, then review the diff like any code change:
     python3 -m tests.golden.update
 
 EKS environments (``examples/eks``) also get ``values.json``: the Helm values with the render's
-placeholders for deploy-time facts.
+placeholders for deploy-time facts; those with a schedule ``schedule.json``: the CronJobs and
+their RBAC that airhost applies beside the chart.
 
 Each example environment gets a folder ``tests/golden/<example>/<environment>/`` with one
 ``<layer>.json`` per stack and ``stacks.json`` (order, parameters, inputs). airhost's version in the
@@ -81,6 +82,7 @@ def golden_dockerfile(env: Environment, config_hash: str) -> str:
 def eks_golden_files() -> dict[str, dict[str, Any]]:
     """"eks/<environment>" → file name → content, for every EKS example environment."""
     from airhost.render.eks import render_stacks as render_eks
+    from airhost.render.eks.schedule import render_schedule
     from airhost.render.eks.values import placeholder_facts, render_values
 
     found = {}
@@ -91,6 +93,8 @@ def eks_golden_files() -> dict[str, dict[str, Any]]:
                 continue
             files = golden_files(render_eks(env, project.config_hash))
             files["values.json"] = render_values(env, placeholder_facts(env))
+            if env.schedule is not None:
+                files["schedule.json"] = render_schedule(env, files["values.json"])
             found[f"{example}/{name}"] = files
     return found
 

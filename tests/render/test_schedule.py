@@ -80,8 +80,7 @@ def test_a_night_shift_wakes_on_one_day_and_sleeps_on_the_next():
         "cron(0 22 ? * MON,TUE,WED,THU *)", "cron(0 6 ? * TUE,WED,THU,FRI *)"}
 
 
-@pytest.mark.parametrize("target", ["local", "eks"])
-def test_a_target_without_scheduled_parking_refuses_a_schedule(target):
-    environment = {"schedule": OFFICE}
-    with pytest.raises(ConfigError, match="no scheduled parking"):
-        render(**({"target": target, **environment} if target != "ecs" else environment))
+def test_a_local_environment_refuses_a_schedule_and_says_how_it_stops():
+    with pytest.raises(ConfigError, match="no scheduled parking") as refused:
+        render(target="local", schedule=OFFICE)
+    assert "airhost down" in str(refused.value) and "ecs or eks or ec2" in str(refused.value)

@@ -14,6 +14,8 @@ to RDS directly. Without PgBouncer, ``airhost-database`` is the data stack's URL
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from airhost.config.models import Environment
 from airhost.render.common import prefix
 
@@ -57,3 +59,43 @@ def cluster_name(env: Environment) -> str:
 
 def queue_prefix(env: Environment) -> str:
     return f"{prefix(env)}-"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A Deployment or StatefulSet the chart creates in the release, at its configured replicas."""
+
+    component: str
+    kind: str  # Deployment | StatefulSet
+    name: str
+    replicas: int
+
+    @property
+    def resource(self) -> str:
+        """Its resource in the ``apps/v1`` API: ``deployments`` or ``statefulsets``."""
+        return "deployments" if self.kind == "Deployment" else "statefulsets"
+
+
+def release_workloads(env: Environment) -> list[Workload]:
+    """The workloads the official chart (1.21) renders from ``render_values(env, ...)``, in the
+    order they start: what the release needs first (PgBouncer, StatsD), the scheduler last.
+
+    The kinds are the chart's own choices for the values airhost gives it (persistence is left at
+    the chart's default, on): the triggerer and Celery workers are StatefulSets; the scheduler is
+    one with the LocalExecutor, where it runs the tasks, else a Deployment. StatsD is always one
+    replica (the chart hard-codes it), PgBouncer the chart's default one. Tests hold this list
+    to what real Helm renders for every example.
+    """
+    executor = env.airflow.executor
+    found = []
+    if env.eks.pgbouncer:
+        found.append(Workload("pgbouncer", "Deployment", f"{RELEASE}-pgbouncer", 1))
+    found.append(Workload("statsd", "Deployment", f"{RELEASE}-statsd", 1))
+    for component in ("api-server", "dag-processor", "triggerer", "worker", "scheduler"):
+        if component == "worker" and executor != "celery":
+            continue  # the KubernetesExecutor starts a pod per task; no worker to scale
+        stateful = component in ("triggerer", "worker") or (component == "scheduler"
+                                                             and executor == "local")
+        found.append(Workload(component, "StatefulSet" if stateful else "Deployment",
+                              f"{RELEASE}-{component}", env.eks.replicas_of(component)))
+    return found

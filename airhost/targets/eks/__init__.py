@@ -3,11 +3,11 @@
 It renders the network, data and compute stacks, the chart's values and, with a local chart
 named by ``AIRHOST_HELM_CHART``, every manifest Helm renders from them; it deploys them (the
 stacks through the generic pipeline, then the namespace, secrets, migration and Helm release
-through ``EksDeployment``) and operates the deployed environment: run, status, logs, scale,
-park, DAG bundle, backup and restore (the restore copies the new database's secrets into the
-cluster before anything starts again), in-place Airflow upgrades (migration Job of the new image,
-then ``helm upgrade``; ``helm rollback`` on failure), destroy. ``image`` is not built for EKS
-yet; it says so through the seam's one error.
+through ``EksDeployment``, then the office hours' CronJobs) and operates the deployed
+environment: run, status, logs, scale, park, DAG bundle, backup and restore (the restore copies
+the new database's secrets into the cluster before anything starts again), in-place Airflow
+upgrades (migration Job of the new image, then ``helm upgrade``; ``helm rollback`` on failure),
+destroy. ``image`` is not built for EKS yet; it says so through the seam's one error.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from airhost.config.models import Environment
 from airhost.render.eks import LAYERS, render_stacks
 from airhost.render.eks.access import ingress_class
 from airhost.render.eks.names import RELEASE
+from airhost.render.eks.schedule import render_schedule
 from airhost.render.eks.values import placeholder_facts, render_values
 from airhost.targets.base import Target
 from airhost.targets.eks.deployment import EksDeployment
@@ -53,7 +54,8 @@ def _estimate(env: Environment, prices: RegionPrices,
 
 
 def eks_manifests(env: Environment, values: dict[str, Any]) -> list[dict[str, Any]]:
-    """The chart's objects for ``values`` (the local chart's), plus airhost's own beside it."""
+    """The chart's objects for ``values`` (the local chart's), plus airhost's own beside it: the
+    IngressClass of ``access.mode alb`` and the schedule's CronJobs and their RBAC."""
     chart = local_chart()
     objects = []
     if chart is not None:
@@ -64,14 +66,15 @@ def eks_manifests(env: Environment, values: dict[str, Any]) -> list[dict[str, An
         if obj.get("kind") not in CLUSTER_SCOPED:
             obj.setdefault("metadata", {}).setdefault("namespace", env.eks.namespace)
     extra = ingress_class(env)
-    return objects + ([extra] if extra else [])
+    return objects + ([extra] if extra else []) + render_schedule(env, values)
 
 
 def eks_artifacts(env: Environment) -> dict[str, str]:
-    """File name → content beside the templates: the values and, with a local chart, manifests."""
+    """File name → content beside the templates: the values and ``manifests.yaml`` (the chart's
+    objects with a local chart, and airhost's own: the IngressClass, the office hours)."""
     values = render_values(env, placeholder_facts(env))
     files = {"values.yaml": yaml.safe_dump(values, sort_keys=True)}
-    if local_chart() is not None or ingress_class(env):
+    if local_chart() is not None or ingress_class(env) or env.schedule is not None:
         files["manifests.yaml"] = yaml.safe_dump_all(eks_manifests(env, values), sort_keys=True)
     return files
 

@@ -9,8 +9,9 @@ reached through the cluster's API server with a token made from the caller's AWS
 * ``run``: a pod of the scheduler's image and settings (the bootstrap as a Job), log streamed,
   exit code returned (``airhost.targets.eks.commands``);
 * ``start``: ``helm upgrade --install`` of the pinned chart with ``render_values``; Helm rolls a
-  failed upgrade back; ``wait_stable`` then waits until every Deployment and StatefulSet of the
-  release is rolled out;
+  failed upgrade back; then the office hours' CronJobs, applied and pruned
+  (``airhost.targets.eks.schedule``); ``wait_stable`` then waits until every Deployment and
+  StatefulSet of the release is rolled out;
 * components are the release's Deployments and StatefulSets, by their ``component`` label;
   ``scale`` uses their ``scale`` subresource; parking records the counts in SSM and sets every
   one to 0 (Auto Mode then removes the nodes it no longer needs), ``resume`` brings them back;
@@ -51,6 +52,7 @@ from airhost.targets.cloud import PARKED, CloudEnvironment
 from airhost.targets.cloud_logs import interleaved, parse_since
 from airhost.targets.eks import failures
 from airhost.targets.eks.commands import run_command
+from airhost.targets.eks.schedule import apply_schedule, schedule_runs
 from airhost.targets.eks.secrets import copy_secrets
 from airhost.tools import helm
 from airhost.tools.kubernetes import Kubernetes, KubernetesError, PodState, Token, WorkloadState
@@ -160,6 +162,8 @@ class EksDeployment(CloudEnvironment):
             kubernetes["nodes_ready"] = self.kubernetes.ready_nodes()
             found = helm.release_status(self.access(), RELEASE, self.namespace)
             kubernetes["helm_release"] = found.to_json() if found else None
+            if self.env.schedule is not None:
+                kubernetes["schedule"] = schedule_runs(self.kubernetes, self.env)
             kubernetes["reachable"] = True
         except (KubernetesError, helm.HelmError) as error:
             kubernetes.update(reachable=False, reason=error.message)
@@ -228,15 +232,18 @@ class EksDeployment(CloudEnvironment):
         return run_command(self, command, progress, timeout=timeout, purpose=purpose)
 
     def start(self, progress: Progress, stacks: list[StackTemplate]) -> None:
-        """``helm upgrade --install`` of the pinned chart; Helm rolls back a failed upgrade."""
+        """``helm upgrade --install`` of the pinned chart (Helm rolls back a failed upgrade), then
+        the office hours' CronJobs for the workloads it runs."""
         progress.step(f"installing the Airflow chart {self.env.eks.chart_version} as release "
                       f"{RELEASE} (helm upgrade --install)")
+        values = self.values()
         self.helm_release = helm.install_or_upgrade(
-            self.access(), self.values(), release=RELEASE, namespace=self.namespace,
+            self.access(), values, release=RELEASE, namespace=self.namespace,
             version=self.env.eks.chart_version, timeout=self.env.eks.rollout_timeout,
             watch=self._crash_loop_reason, watch_seconds=max(self.clock.poll_seconds, 0.5))
         progress.detail(f"release {RELEASE} revision {self.helm_release.revision}: "
                         f"{self.helm_release.status}")
+        apply_schedule(self.kubernetes, self.env, values, progress)
 
     def _crash_loop_reason(self) -> str | None:
         """While Helm waits: why waiting is pointless (a component exits at every start)."""
