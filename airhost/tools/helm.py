@@ -12,6 +12,8 @@ The same library installs, upgrades and uninstalls releases on a cluster (``inst
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import tempfile
 import threading
@@ -85,6 +87,8 @@ CHART_NAME = "airflow"
 # Helm's waiter that polls each object (Helm 3's behaviour); its result is the same as the
 # watching one's: every Deployment, StatefulSet and Service of the release ready.
 WAIT = "legacy"
+# Upgrades and rollbacks take back the fields others set since (see ``_upgrade``).
+FORCE_CONFLICTS = {"server_side_apply": "true", "force_conflicts": True}
 
 
 @dataclass(frozen=True)
@@ -185,7 +189,7 @@ def install_or_upgrade(access: ClusterAccess, values: dict[str, Any], *, release
             previous: int | None = int(config.status(release).get("revision") or 0) or None
         except helm_python.HelmNotFoundError:
             previous = None
-        action = config.upgrade if previous else config.install
+        action = functools.partial(_upgrade, config) if previous else config.install
         what = ("rolled back to the revision that ran before" if previous else
                 "removed (it was the first install)")
         context = helm_python.HelmContext()
@@ -220,6 +224,32 @@ def install_or_upgrade(access: ClusterAccess, values: dict[str, Any], *, release
     return _release(outcome["summary"])
 
 
+def _upgrade(config: Any, *, chart: Any, name: str, values: dict[str, Any],
+             context: Any, **options: Any) -> dict[str, Any]:
+    """``helm upgrade --server-side=true --force-conflicts``.
+
+    Helm 4 applies a release's objects server-side, and a workload's ``spec.replicas`` set since
+    through its ``scale`` subresource (``airhost scale``, a park, an upgrade's hold, the office
+    hours' CronJobs) belongs to that client: a plain upgrade fails on the conflict. Forcing
+    conflicts gives the field back to Helm, as ``--force-conflicts`` does. helm-python-sdk 0.2
+    does not expose that option on ``Config.upgrade``; its native action takes it in the same
+    JSON options (the library's ABI), so the action is called with them here.
+    """
+    from helm_python import _native
+
+    handle, reference = config._chart_args(chart)
+    chosen = {"namespace": options.get("namespace"),
+              "timeout_seconds": options.get("timeout"), "wait": options.get("wait"),
+              "rollback_on_failure": options.get("rollback_on_failure") or None,
+              "description": options.get("description"),
+              "chart_repo_url": options.get("chart_repo_url"),
+              "chart_version": options.get("chart_version"), **FORCE_CONFLICTS}
+    payload = _native.call_string(
+        "helm_upgrade", config._raw(), config._context_arg(context), handle, reference, name,
+        json.dumps(values), json.dumps({k: v for k, v in chosen.items() if v is not None}))
+    return dict(json.loads(payload))
+
+
 def _watch_until_done(worker: threading.Thread, watch: Callable[[], str | None] | None,
                       every: float) -> str | None:
     """Wait for Helm's worker; the first reason ``watch`` gives to stop, or None when it ended."""
@@ -249,7 +279,7 @@ def _settle_cancelled(config: Any, release: str, namespace: str, previous: int |
         if previous is None:
             config.uninstall(release, timeout=timeout, wait=WAIT)
         else:
-            config.rollback(release, version=previous, timeout=timeout, wait=WAIT)
+            _rollback(config, release, revision=previous, timeout=timeout)
     except helm_python.HelmError as error:
         raise HelmError(f"Helm release {release} was stopped, and Helm could not put it back: "
                         f"{error}",
@@ -264,13 +294,21 @@ def rollback(access: ClusterAccess, release: str, namespace: str, *, revision: i
 
     with _cluster(access, namespace) as config:
         try:
-            config.rollback(release, version=revision, timeout=timeout, wait=WAIT)
+            _rollback(config, release, revision=revision, timeout=timeout)
             return _release(config.status(release))
         except helm_python.HelmError as error:
             raise HelmError(f"Helm could not roll release {release} back to revision {revision}: "
                             f"{error}",
                             hint="'airhost status ENV' shows the release; 'airhost kubeconfig ENV' "
                                  "lets helm history and helm rollback reach it") from None
+
+
+def _rollback(config: Any, release: str, *, revision: int, timeout: int) -> None:
+    """``helm rollback --wait --server-side=true --force-conflicts`` (why: ``_upgrade``)."""
+    from helm_python import _native
+
+    _native.call_status("helm_rollback", config._raw(), release, json.dumps({
+        "version": revision, "timeout_seconds": timeout, "wait": WAIT, **FORCE_CONFLICTS}))
 
 
 def uninstall(access: ClusterAccess, release: str, namespace: str, *, timeout: int) -> bool:

@@ -92,6 +92,9 @@ class KubernetesApi:
     # workload → the generation whose rollout never completes (None: its next one)
     held: dict[str, int | None] = field(default_factory=dict)
     crashing: dict[str, tuple[list[str], int]] = field(default_factory=dict)  # held ones that crash
+    # (plural, namespace, name) → the field manager that last set a workload's spec.replicas, as
+    # server-side apply tracks it ("kubectl/scale": through the scale subresource)
+    replicas_managers: dict[tuple[str, str, str], str] = field(default_factory=dict)
     component_lines: list[str] = field(default_factory=lambda: ["component started"])
     lock: threading.RLock = field(default_factory=threading.RLock)
     version: int = 0
@@ -122,6 +125,7 @@ class KubernetesApi:
             self.log_reads.clear()
             self.held.clear()
             self.crashing.clear()
+            self.replicas_managers.clear()
 
     def stored(self, plural: str, namespace: str = "") -> dict[str, dict[str, Any]]:
         """Every stored object of a resource in a namespace, by name."""
@@ -405,10 +409,11 @@ def _serve(handler: _Handler, verb: str, target: Target, query: dict[str, list[s
             tail = query.get("tailLines")
             lines = lines[-int(tail[0]):] if tail else lines
             return handler._send(200, "".join(f"{line}\n" for line in lines).encode(), "text/plain")
-        if verb == "PATCH" and current is None and \
-                "apply-patch" in (handler.headers.get("Content-Type") or ""):
+        applying = verb == "PATCH" and "apply-patch" in (handler.headers.get("Content-Type") or "")
+        if applying and current is None:
             body = handler._body()
             body.setdefault("metadata", {})["name"] = target.name
+            _own_replicas(api, target, query, body, None)
             return handler._send(201, copy.deepcopy(api.put(target.group_version, target.plural,
                                                             target.namespace, body, new=True)))
         if current is None:
@@ -422,12 +427,16 @@ def _serve(handler: _Handler, verb: str, target: Target, query: dict[str, list[s
                                        "metadata": {}, "details": {"name": target.name}})
         body = handler._body()
         if target.subresource == "scale":
+            manager = query.get("fieldManager", [_user_agent_manager(handler)])[0]
+            api.replicas_managers[(target.plural, target.namespace, target.name)] = f"{manager}/scale"
             replicas = body.get("spec", {}).get("replicas")
             updated = copy.deepcopy(current)
             if replicas is not None:
                 updated["spec"]["replicas"] = int(replicas)
             return handler._send(200, _scale(api.put(target.group_version, target.plural,
                                                      target.namespace, updated, new=False)))
+        if applying and not target.subresource:
+            _own_replicas(api, target, query, body, current)
         if verb == "PUT":
             updated = body
         else:
@@ -441,6 +450,34 @@ def _serve(handler: _Handler, verb: str, target: Target, query: dict[str, list[s
             return handler._send(200, updated)
         return handler._send(200, copy.deepcopy(api.put(target.group_version, target.plural,
                                                         target.namespace, updated, new=False)))
+
+
+def _user_agent_manager(handler: _Handler) -> str:
+    """The field manager the API server names for a request without ``fieldManager``."""
+    return (handler.headers.get("User-Agent") or "unknown").split("/")[0]
+
+
+def _own_replicas(api: KubernetesApi, target: Target, query: dict[str, list[str]],
+                  body: dict[str, Any], current: dict[str, Any] | None) -> None:
+    """Server-side apply's rule for a workload's ``spec.replicas``: an apply that sets another
+    value than the one a different manager last set (``kubectl scale``, the scale subresource)
+    is a conflict (409), unless it forces conflicts (``force=true``); an apply takes ownership."""
+    if target.plural not in ("deployments", "statefulsets"):
+        return
+    replicas = body.get("spec", {}).get("replicas")
+    if replicas is None:
+        return
+    manager = query.get("fieldManager", [""])[0]
+    key = (target.plural, target.namespace, target.name)
+    owner = api.replicas_managers.get(key)
+    differs = current is not None and current.get("spec", {}).get("replicas") != replicas
+    if owner and owner != manager and differs and query.get("force", [""])[0] != "true":
+        who, _, subresource = owner.partition("/")
+        raise ApiError(409, "Conflict", (
+            f'Apply failed with 1 conflict: conflict with "{who}"'
+            + (f' with subresource "{subresource}"' if subresource else "")
+            + f" using {target.group_version}: .spec.replicas"))
+    api.replicas_managers[key] = manager
 
 
 def _scale(obj: dict[str, Any]) -> dict[str, Any]:

@@ -85,6 +85,15 @@ def test_deploy_from_the_cli_then_scale_park_resume(kube, kubernetes, run_cli): 
     assert states["scheduler"] == 2 and states["api-server"] == 1  # what ran, manual scaling too
     refused = run_cli("scale", "auto", "webserver=1", "--config", root)
     assert refused.exit_code == 2 and "scheduler" in refused.stderr
+    # the scheduler's replicas were last set through the scale subresource: server-side apply
+    # would refuse Helm's next upgrade on the conflict unless it takes the field back
+    redeployed = run_cli("deploy", "auto", "--config", root, "--yes")
+    assert redeployed.exit_code == 0, redeployed.stderr
+    assert states_of(deployment)["scheduler"] == 1  # the configured count again
+
+
+def states_of(deployment) -> dict[str, int]:
+    return {c.component: c.desired for c in deployment.components()}
 
 
 def egress_of(deployment) -> str:
