@@ -93,16 +93,18 @@ def eks_compute_lines(env: Environment, prices: RegionPrices, task_hours: float)
         fee = prices.get("eks", "auto_mode_fee_ratio") * hourly
         task_cpu, task_gib = _request(env, "task")
         share = max(task_cpu / vcpu, task_gib / gib)  # of a node, per task pod
-        tasks = (task_hours * share * (hourly + fee)) if env.airflow.executor == "kubernetes" else 0.0
+        # the task pods' share of a node, for the assumed task hours (KubernetesExecutor only)
+        task_node_hours = task_hours * share if env.airflow.executor == "kubernetes" else 0.0
+        node_cost = (nodes * hours + task_node_hours) * hourly
+        fee_cost = (nodes * hours + task_node_hours) * fee
         lines.append(ComputeLine(
             "nodes (EKS Auto Mode)",
             f"{nodes} × {shape}-equivalent for {cpu:g} vCPU / {memory:.1f} GiB of requests"
-            + (f", plus {task_hours:g} task-pod hours (assumed)" if tasks else ""),
-            nodes * hourly * hours + tasks, nodes * hourly * hours + tasks))
+            + (f", plus {task_hours:g} task-pod hours (assumed)" if task_node_hours else ""),
+            node_cost, node_cost))
         lines.append(ComputeLine("EKS Auto Mode management fee",
                                  f"{prices.get('eks', 'auto_mode_fee_ratio'):.0%} of each instance's "
-                                 "on-demand price", nodes * fee * hours + (tasks and tasks * fee / (hourly + fee)),
-                                 nodes * fee * hours))
+                                 "on-demand price", fee_cost, fee_cost))
     else:
         group = env.eks.nodegroup
         shape = group.instance_types[0]
