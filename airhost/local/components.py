@@ -1,7 +1,8 @@
 """The local environment's programs: what runs, with which command and rendered environment.
 
-Every Airflow component gets its settings from the shared renderer; secrets become ``*_CMD``
-variables that read the generated files, so the environment files hold no secret.
+Every Airflow component gets its settings from the shared renderer; secrets are read from the
+generated files by the shell that sources the environment file as the component starts, so the
+environment files hold no secret.
 """
 
 from __future__ import annotations
@@ -71,18 +72,17 @@ def environment_file(env: Environment, component: Component, site: Site, secrets
                      database_secret: str = "database_url") -> str:
     """The shell-sourced environment of one component: rendered values plus secret commands."""
     rendered = render_airflow_env(env, component, site)
-    names = dict(rendered.secrets)
-    variables = dict(rendered.values)
-    variables.update(secrets.command_variables(
-        {variable: (database_secret if name == "database_url" else name) for variable, name in names.items()}
-    ))
-    variables["PYTHONUNBUFFERED"] = "1"
+    lines = {key: shlex.quote(value) for key, value in rendered.values.items()}
+    lines.update(secrets.shell_reads(
+        {variable: (database_secret if name == "database_url" else name)
+         for variable, name in rendered.secrets.items()}))
+    lines["PYTHONUNBUFFERED"] = "1"
     if component == "api-server":
         # One API worker locally unless airflow.config says otherwise: Airflow's default of four
         # import the whole application at once, and on a busy laptop uvicorn's worker health check
         # (a few seconds) kills them before they answer, again and again.
-        variables.setdefault("AIRFLOW__API__WORKERS", "1")
-    return "".join(f"{key}={shlex.quote(value)}\n" for key, value in sorted(variables.items()))
+        lines.setdefault("AIRFLOW__API__WORKERS", "1")
+    return "".join(f"{key}={words}\n" for key, words in sorted(lines.items()))
 
 
 def write_environment_files(env: Environment, paths: LocalPaths, site: Site,
