@@ -41,6 +41,8 @@ def _name(pid: int) -> str:
         return "postgres backend" if "airflow" in text or "idle" in text else "postgres"
     if "LocalExecutor" in text:
         return "local executor worker"
+    if text.startswith("airflow supervisor:"):
+        return "task supervisor"  # a Celery worker's task: supervisor and (reaped) task runner
     for component in ("api_server", "api-server", "scheduler", "dag-processor", "triggerer",
                       "serve-logs", "celery", "supervise", "task-runner"):
         if component in text:
