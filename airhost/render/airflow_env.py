@@ -271,9 +271,8 @@ def _sizing(env: Environment, component: Component, site: Site) -> dict[str, str
     about 10 % more CPU per task and no measurable speed. So: a worker per core the API server
     has to itself (its own task, pod or instance), one where it shares them. Each worker's
     database pool holds what its share of the running tasks needs at once; with Airflow's 5 (and
-    10 overflow connections, closed after each use) the API server opened a new PostgreSQL
-    connection for every other request of a 200-task run (313 connections, a backend start
-    each), against 17 with the pool sized so.
+    10 overflow connections, closed after each use) the API server opened 313 PostgreSQL
+    connections in a 200-task run (a backend start each), against 17 with the pool sized so.
     """
     cores = site.cpus.get(component)
     if component != "api-server" or not cores:
