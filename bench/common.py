@@ -77,14 +77,16 @@ def interleaved(kinds: dict[str, Any], runs: int, *, threshold: float | None = N
                 max_wait: float = 120.0) -> dict[str, list[dict[str, Any]]]:
     """Run each kind ``runs`` times as ABAB…, each run after a (bounded) wait for a quiet machine.
 
-    ``kinds`` maps a name to a function returning seconds. Each run is recorded with its load.
+    ``kinds`` maps a name to a function returning seconds, or a dict of what the run measured
+    (with ``seconds``). Each run is recorded with its load.
     """
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in kinds}
     for number in range(runs):
         for name, run in kinds.items():
             taken = wait_for_quiet(threshold, max_wait)
-            seconds = run()
-            results[name].append({"seconds": round(seconds, 2), **taken,
-                                  "load_1m_after": load_average()})
-            print(f"  {name} #{number + 1}: {seconds:.1f} s (load {taken['load_1m']})", file=sys.stderr)
+            outcome = run()
+            measured = outcome if isinstance(outcome, dict) else {"seconds": round(outcome, 2)}
+            results[name].append({**measured, **taken, "load_1m_after": load_average()})
+            print(f"  {name} #{number + 1}: {measured['seconds']:.1f} s (load {taken['load_1m']}"
+                  f"{', loaded' if taken['loaded'] else ''})", file=sys.stderr)
     return results

@@ -11,10 +11,16 @@ its end as Airflow records them (and, as a check, by the wall clock from trigger
 "Stock defaults" sets only what a component cannot start without: the database (a fresh database in
 the same PostgreSQL server), the executor, the broker (the same Redis, another database number), the
 DAG folder, the API port and the execution API URL that follows from it. Everything else is Airflow's
-default, from the ``airflow.cfg`` Airflow writes on first start. airhost's environment is stopped
-while the stock one runs, so each configuration has the machine to itself.
+default, from the ``airflow.cfg`` Airflow writes on first start.
 
-Run: python bench/throughput.py [--runs N]   (writes bench/results/throughput.json)
+Runs are interleaved, airhost then stock, N times (ABAB…) per executor; each run starts its
+configuration's components afresh, after a bounded wait for a quiet machine (the one-minute load
+below the CPU count), and stops them after, so each configuration has the machine to itself. Every
+run records its load, and the CPU seconds each kind of process spent (``bench/process_cpu.py``):
+where the time goes, which a shared machine's wall clock cannot say alone.
+
+Run: python bench/throughput.py [--runs N] [--max-wait S] [--executors local,celery]
+(writes bench/results/throughput.json)
 """
 
 from __future__ import annotations
@@ -35,13 +41,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import write_result  # noqa: E402
+from bench.common import interleaved, load_average, write_result  # noqa: E402
+from bench.process_cpu import cpu_by_process, snapshot  # noqa: E402
 from airhost.config import load_project  # noqa: E402
-from airhost.local.components import airflow_components  # noqa: E402
+from airhost.local.components import DAG_CHECKER, airflow_components  # noqa: E402
 from airhost.local.environment import LocalEnvironment  # noqa: E402
 from airhost.airflow_api import ApiClient, all_healthy, read_health  # noqa: E402
+from airhost.airflow_api.client import ApiUnreachable  # noqa: E402
 from airhost.local.ports import free_port  # noqa: E402
-from airhost.local.postgres import EmbeddedPostgres  # noqa: E402
+from airhost.local.postgres import DATABASE, EmbeddedPostgres  # noqa: E402
 
 TASKS = 200
 DAG_ID = "fan_out_200"
@@ -105,7 +113,10 @@ def timed_run(client: ApiClient, timeout: float = 600) -> dict:
         if time.monotonic() - started > timeout:
             raise SystemExit(f"the run did not finish within {timeout} s")
         time.sleep(0.5)
-        run = client.get(path)
+        try:
+            run = client.get(path)
+        except ApiUnreachable:
+            continue  # an API server busy with the tasks' own calls may answer late: ask again
     wall = time.monotonic() - started
     if run["state"] != "success":
         raise SystemExit(f"the run failed: {run}")
@@ -117,16 +128,134 @@ def timed_run(client: ApiClient, timeout: float = 600) -> dict:
 def summary(runs: list[dict]) -> dict:
     return {"runs": runs,
             "median_seconds": round(statistics.median(r["seconds"] for r in runs), 2),
-            "median_tasks_per_second": round(statistics.median(r["tasks_per_second"] for r in runs), 2)}
+            "median_tasks_per_second": round(statistics.median(r["tasks_per_second"] for r in runs), 2),
+            "median_cpu_ms_per_task": round(statistics.median(r["cpu_ms_per_task"] for r in runs)),
+            "loaded_runs": sum(1 for r in runs if r["loaded"])}
 
 
-def measure(client: ApiClient, count: int, label: str) -> dict:
-    runs = []
-    for _ in range(count):
-        load = os.getloadavg()[0]  # the machine may be shared: say how busy it was
-        runs.append({**timed_run(client), "load_average_before": round(load, 2)})
-        print(f"{label}: {runs[-1]}", file=sys.stderr)
-    return summary(runs)
+def forks() -> int:
+    """Processes created on the whole machine since boot (the machine is shared: a rough count)."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("processes "):
+            return int(line.split()[1])
+    return 0
+
+
+def sessions(local: LocalEnvironment, database: str) -> int:
+    """Connections PostgreSQL has accepted to ``database`` since its statistics began."""
+    postgres = EmbeddedPostgres(local.paths, local.secrets)
+    return int(postgres.psql(local.ports()["postgres"],
+                             f"SELECT sessions FROM pg_stat_database WHERE datname = '{database}'") or 0)
+
+
+def profiled_run(client: ApiClient, roots: list[int], local: LocalEnvironment, database: str) -> dict:
+    """One timed run, with the CPU seconds each kind of process spent during it."""
+    connections, load_at_trigger = sessions(local, database), load_average()
+    before, forks_before, started = snapshot(roots), forks(), time.monotonic()
+    result = timed_run(client)
+    elapsed = time.monotonic() - started
+    profile = cpu_by_process(before, snapshot(roots), elapsed)
+    return {**result, "load_1m_at_trigger": load_at_trigger,
+            "cpu_ms_per_task": round(profile["cpu_seconds_total"] * 1000 / TASKS),
+            "forks_on_machine": forks() - forks_before,
+            "database_connections_opened": sessions(local, database) - connections, **profile}
+
+
+class Configuration:
+    """One of the four configurations: start its components, run once, stop them."""
+
+    def start(self) -> tuple[ApiClient, list[int]]:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    local: LocalEnvironment
+    database: str
+
+    def run(self) -> dict:
+        client, roots = self.start()
+        try:
+            return profiled_run(client, roots, self.local, self.database)
+        finally:
+            self.stop()
+
+
+def wait_healthy(url: str, what: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while not all_healthy(read_health(url, timeout=1)):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} did not become healthy within {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+class Airhost(Configuration):
+    """``airhost up`` once (virtualenv, database, settings); then each run starts and stops the
+    Airflow components under airhost's process manager, as a warm ``up`` does."""
+
+    def __init__(self, root: Path, name: str) -> None:
+        airhost("up", name, "--config", str(root))
+        self.local = LocalEnvironment(load_project(root), load_project(root).environment(name))
+        self.database = DATABASE
+        status = json.loads(airhost("status", name, "--config", str(root), "--output", "json",
+                                    "--show-password"))
+        self.url, self.user, self.password = status["url"], status["username"], status["password"]
+        self.settings = rendered_settings(self.local)
+        self.local.supervisor.stop(DAG_CHECKER)  # idle, but not part of what is measured
+        self.stop()
+
+    def start(self) -> tuple[ApiClient, list[int]]:
+        for component in airflow_components(self.local.env):
+            self.local.supervisor.start(component)
+        wait_healthy(self.url, "airhost's Airflow")
+        pids = [process["pid"] for process in self.local.supervisor.processes() if process["pid"]]
+        return ApiClient(self.url, self.user, self.password, timeout=60), pids
+
+    def stop(self) -> None:
+        for component in reversed(airflow_components(self.local.env)):
+            self.local.supervisor.stop(component)  # PostgreSQL and Redis stay, shared with stock
+
+
+class Stock(Configuration):
+    """Airflow's components with default settings, in the same virtualenv, PostgreSQL and Redis."""
+
+    def __init__(self, local: LocalEnvironment, executor: str) -> None:
+        self.local, self.executor, self.database = local, executor, f"stock_{executor}"
+        self.home = Path(tempfile.mkdtemp(prefix=f"stock-{executor}-"))
+        (self.home / "passwords.json").write_text(json.dumps({"admin": STOCK_PASSWORD}))
+        self.port = free_port(18090)
+        self.environment = stock_environment(local, executor, self.home, self.port)
+        self.airflow = str(local.paths.airflow_bin)
+        subprocess.run([self.airflow, "db", "migrate"], env=self.environment, check=True,
+                       capture_output=True)
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self) -> tuple[ApiClient, list[int]]:
+        components = [["api-server"], ["scheduler"], ["dag-processor"], ["triggerer"]]
+        if self.executor == "celery":
+            components.append(["celery", "worker"])
+        self.processes = [subprocess.Popen([self.airflow, *args], env=self.environment,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                           start_new_session=True) for args in components]
+        url = f"http://127.0.0.1:{self.port}"
+        wait_healthy(url, f"stock Airflow ({self.executor})")
+        # PostgreSQL's server process counts the connections it serves for either configuration
+        postgres = [process["pid"] for process in self.local.supervisor.processes()
+                    if process["name"] in ("postgres", "redis") and process["pid"]]
+        return ApiClient(url, "admin", STOCK_PASSWORD, timeout=60), [p.pid for p in self.processes] + postgres
+
+    def stop(self) -> None:
+        for process in self.processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.processes = []
+
+    def remove(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 def stock_environment(local: LocalEnvironment, executor: str, home: Path, port: int) -> dict[str, str]:
@@ -153,38 +282,6 @@ def stock_environment(local: LocalEnvironment, executor: str, home: Path, port: 
     return environment
 
 
-def run_stock(local: LocalEnvironment, executor: str, count: int) -> dict:
-    """Airflow's components with default settings, measured like airhost's."""
-    home = Path(tempfile.mkdtemp(prefix=f"stock-{executor}-"))
-    (home / "passwords.json").write_text(json.dumps({"admin": STOCK_PASSWORD}))
-    port = free_port(18090)
-    environment = stock_environment(local, executor, home, port)
-    airflow = str(local.paths.airflow_bin)
-    subprocess.run([airflow, "db", "migrate"], env=environment, check=True, capture_output=True)
-    components = [["api-server"], ["scheduler"], ["dag-processor"], ["triggerer"]]
-    if executor == "celery":
-        components.append(["celery", "worker"])
-    processes = [subprocess.Popen([airflow, *args], env=environment, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, start_new_session=True)
-                 for args in components]
-    try:
-        deadline = time.monotonic() + 180
-        while not all_healthy(read_health(f"http://127.0.0.1:{port}", timeout=1)):
-            if time.monotonic() > deadline:
-                raise SystemExit(f"stock Airflow ({executor}) did not become healthy")
-            time.sleep(0.5)
-        client = ApiClient(f"http://127.0.0.1:{port}", "admin", STOCK_PASSWORD)
-        return measure(client, count, f"stock {executor}")
-    finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        shutil.rmtree(home, ignore_errors=True)
-
 
 def rendered_settings(local: LocalEnvironment) -> dict[str, str]:
     """The scheduler's rendered settings that touch throughput, for the record."""
@@ -195,24 +292,33 @@ def rendered_settings(local: LocalEnvironment) -> dict[str, str]:
             if key.startswith("AIRFLOW__") and key.rsplit("__", 1)[-1] in keys}
 
 
-def bench_executor(root: Path, name: str, executor: str, count: int) -> dict:
-    airhost("up", name, "--config", str(root))
-    local = LocalEnvironment(load_project(root), load_project(root).environment(name))
-    status = json.loads(airhost("status", name, "--config", str(root), "--output", "json",
-                                "--show-password"))
-    client = ApiClient(status["url"], status["username"], status["password"])
-    result = {"airhost": measure(client, count, f"airhost {executor}"),
-              "airhost_settings": rendered_settings(local)}
-    for component in reversed(airflow_components(local.env)):
-        local.supervisor.stop(component)  # PostgreSQL and Redis stay for the stock run
-    result["stock"] = run_stock(local, executor, count)
+def bench_executor(root: Path, name: str, executor: str, count: int, max_wait: float) -> dict:
+    """airhost and stock runs interleaved (airhost, stock, airhost, …), each after a bounded wait
+    for a quiet machine, each on freshly started components."""
+    ours = Airhost(root, name)
+    stock = Stock(ours.local, executor)
+    try:
+        runs = interleaved({"airhost": ours.run, "stock": stock.run}, count, max_wait=max_wait)
+    finally:
+        stock.stop()
+        stock.remove()
+        ours.stop()
     airhost("down", name, "--config", str(root))
+    result = {kind: summary(kind_runs) for kind, kind_runs in runs.items()}
+    result["airhost_settings"] = ours.settings
+    result["ratio"] = round(result["airhost"]["median_tasks_per_second"]
+                            / result["stock"]["median_tasks_per_second"], 2)
+    result["pairwise_ratios"] = [round(a["tasks_per_second"] / b["tasks_per_second"], 2)
+                                 for a, b in zip(runs["airhost"], runs["stock"])]
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2, help="DAG runs per configuration")
+    parser.add_argument("--runs", type=int, default=3, help="DAG runs per configuration")
+    parser.add_argument("--max-wait", type=float, default=120.0,
+                        help="longest wait for a quiet machine before each run, seconds")
+    parser.add_argument("--executors", default="local,celery", help="which executors to measure")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-throughput-", dir="/tmp"))
     os.chmod(folder, 0o755)  # PostgreSQL runs as the postgres user when root
@@ -224,8 +330,10 @@ def main() -> None:
     results = {}
     try:
         for name, executor in (("bench-local", "local"), ("bench-celery", "celery")):
-            results[executor] = bench_executor(root, name, executor, args.runs)
-        airflow_bin = root / ".airhost" / "bench-local" / "venv" / "bin" / "airflow"
+            if executor in args.executors.split(","):
+                results[executor] = bench_executor(root, name, executor, args.runs, args.max_wait)
+        measured = "bench-local" if "local" in results else "bench-celery"
+        airflow_bin = root / ".airhost" / measured / "venv" / "bin" / "airflow"
         version = subprocess.run([str(airflow_bin), "version"], capture_output=True, text=True).stdout
     finally:
         for name in ("bench-local", "bench-celery"):
@@ -237,8 +345,15 @@ def main() -> None:
         "dag": f"{TASKS} independent trivial @task functions in one DAG run",
         "unit": "seconds from the DAG run's start_date to its end_date (Airflow's record); "
                 "tasks_per_second = tasks / seconds; wall_seconds = trigger to success seen by the API",
+        "cpu": "cpu_seconds: CPU time each kind of process spent during the run (own and reaped "
+               "children's, from /proc), PostgreSQL's included; cpu_ms_per_task = their total / tasks; "
+               "busy_cores = total / wall seconds; forks_on_machine counts every process created "
+               "on the (shared) machine meanwhile",
         "notes": "stock = the same virtualenv and PostgreSQL server (own database), Airflow defaults; "
-                 "the celery configurations run one worker on this machine's Redis",
+                 "the celery configurations run one worker on this machine's Redis; airhost and "
+                 "stock runs interleaved (ABAB…), components started afresh for each run, each run "
+                 "after a bounded wait for the one-minute load to drop below the CPU count (loaded = "
+                 "true when the wait ran out)",
         **results,
     }
     path = write_result("throughput", result)

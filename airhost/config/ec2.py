@@ -117,6 +117,24 @@ def _agrees(where: str, instance_type: str, architecture: Architecture | None) -
                          f"set architecture: {natural} or pick an instance type of the other kind")
 
 
+def instance_vcpus(instance_type: str) -> int:
+    """vCPUs of an EC2 instance type, from its size (AWS's naming: medium 1, large 2, xlarge 4,
+    Nxlarge 4N; the burstable t families have 2 up to large, t2's smallest 1); 2 when the size
+    does not say (metal)."""
+    family, _, size = instance_type.partition(".")
+    burstable = family.startswith("t")
+    if size in ("nano", "micro", "small"):
+        return 1 if family == "t2" else 2
+    if size == "medium":
+        return 2 if burstable else 1
+    if size == "large":
+        return 2
+    if size == "xlarge":
+        return 4
+    match = re.fullmatch(r"(\d+)xlarge", size)
+    return 4 * int(match.group(1)) if match else 2
+
+
 def resolved_groups(env: Environment) -> list[ResolvedGroup]:
     """The environment's Auto Scaling groups, every default filled in, in a stable order."""
     ec2 = env.ec2

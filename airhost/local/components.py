@@ -1,11 +1,13 @@
 """The local environment's programs: what runs, with which command and rendered environment.
 
-Every Airflow component gets its settings from the shared renderer; secrets become ``*_CMD``
-variables that read the generated files, so the environment files hold no secret.
+Every Airflow component gets its settings from the shared renderer; secrets are read from the
+generated files by the shell that sources the environment file as the component starts, so the
+environment files hold no secret.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from airhost.dags.check import CHECK_SCRIPT, check_environment
 from airhost.local.paths import LocalPaths
 from airhost.local.secrets import LocalSecrets, write_private
 from airhost.local.supervisor import Program
-from airhost.render.airflow_env import Component, Site, render_airflow_env
+from airhost.render.airflow_env import ALL_COMPONENTS, Component, Site, render_airflow_env
 
 # Start order; the process manager stops them in reverse.
 PRIORITY = {"postgres": 100, "redis": 100, "api-server": 300, "scheduler": 400,
@@ -43,8 +45,10 @@ def dags_folder(env: Environment, paths: LocalPaths) -> Path:
     return (paths.project_root / env.dags.folder).resolve()
 
 
-def local_site(env: Environment, paths: LocalPaths, secrets: LocalSecrets, ports: dict[str, int]) -> Site:
-    """Where the local environment's Airflow runs."""
+def local_site(env: Environment, paths: LocalPaths, secrets: LocalSecrets, ports: dict[str, int],
+               cpus: int | None = None) -> Site:
+    """Where the local environment's Airflow runs: on this machine, its cores shared by all."""
+    cores = float(cpus or os.cpu_count() or 1) / len(airflow_components(env))
     broker = f"redis://127.0.0.1:{ports['redis']}/0" if "redis" in ports else None
     bucket = env.local.bucket_and_prefix
     return Site(
@@ -64,6 +68,7 @@ def local_site(env: Environment, paths: LocalPaths, secrets: LocalSecrets, ports
         plugins_folder=(str((paths.project_root / env.airflow.plugins).resolve())
                         if env.airflow.plugins else None),
         migrated_before_start=True,
+        cpus={component: cores for component in ALL_COMPONENTS},
     )
 
 
@@ -71,18 +76,12 @@ def environment_file(env: Environment, component: Component, site: Site, secrets
                      database_secret: str = "database_url") -> str:
     """The shell-sourced environment of one component: rendered values plus secret commands."""
     rendered = render_airflow_env(env, component, site)
-    names = dict(rendered.secrets)
-    variables = dict(rendered.values)
-    variables.update(secrets.command_variables(
-        {variable: (database_secret if name == "database_url" else name) for variable, name in names.items()}
-    ))
-    variables["PYTHONUNBUFFERED"] = "1"
-    if component == "api-server":
-        # One API worker locally unless airflow.config says otherwise: Airflow's default of four
-        # import the whole application at once, and on a busy laptop uvicorn's worker health check
-        # (a few seconds) kills them before they answer, again and again.
-        variables.setdefault("AIRFLOW__API__WORKERS", "1")
-    return "".join(f"{key}={shlex.quote(value)}\n" for key, value in sorted(variables.items()))
+    lines = {key: shlex.quote(value) for key, value in rendered.values.items()}
+    lines.update(secrets.shell_reads(
+        {variable: (database_secret if name == "database_url" else name)
+         for variable, name in rendered.secrets.items()}))
+    lines["PYTHONUNBUFFERED"] = "1"
+    return "".join(f"{key}={words}\n" for key, words in sorted(lines.items()))
 
 
 def write_environment_files(env: Environment, paths: LocalPaths, site: Site,

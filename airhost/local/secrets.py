@@ -1,8 +1,8 @@
 """Generated secrets of a local environment: files under ``.airhost/<env>/secrets/``, mode 0600.
 
-Each secret is made once and kept, so restarts reuse it. Airflow reads them through its ``*_CMD``
-settings (the command prints the file), so no secret sits in a plain environment variable or a
-log line.
+Each secret is made once and kept, so restarts reuse it. The shell that starts a component reads
+them from the files into that component's environment (as ECS injects secrets into a task's), so no
+secret sits in an environment file, the process manager's configuration or a log line.
 """
 
 from __future__ import annotations
@@ -77,12 +77,15 @@ class LocalSecrets:
         write_private(self.path("simple_auth_passwords.json"), json.dumps({ADMIN_USER: password}))
         return created
 
-    def command_variables(self, secret_names: dict[str, str]) -> dict[str, str]:
-        """``AIRFLOW__X__Y_CMD`` variables that print each secret's file, for Airflow to read."""
-        return {
-            f"{variable}_CMD": f"cat {shlex.quote(str(self.path(name)))}"
-            for variable, name in secret_names.items()
-        }
+    def shell_reads(self, secret_names: dict[str, str]) -> dict[str, str]:
+        """variable → the shell words that read its secret's file when the environment file is
+        sourced: the file names the secret, never holds it.
+
+        Not Airflow's ``*_CMD`` variables: Airflow runs those commands on every read of the
+        setting, and the API server reads the JWT secret for every task it starts (a fork and an
+        exec of ``cat`` from a 300 MB process, per task)."""
+        return {variable: f'"$(cat {shlex.quote(str(self.path(name)))})"'
+                for variable, name in secret_names.items()}
 
 
 assert set(SECRET_SETTINGS) - {"database_url"} <= set(GENERATORS)

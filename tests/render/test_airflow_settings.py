@@ -114,3 +114,50 @@ def test_rendering_is_deterministic_and_rejects_unknown_components():
     assert render_airflow_env(env, "api-server", LOCAL_SITE) == render_airflow_env(env, "api-server", LOCAL_SITE)
     with pytest.raises(ValueError):
         render_airflow_env(env, "webserver", LOCAL_SITE)  # type: ignore[arg-type]
+
+
+def test_the_api_server_is_sized_from_the_cores_it_has():
+    """A worker per core (at most four), and a database pool for each worker's share of the tasks
+    that may run at once, so the API server does not open a connection per request."""
+    env = environment(LOCAL)  # parallelism 16
+
+    def api(cpus: float) -> dict[str, str]:
+        site = Site(airflow_home="/h", dags_folder="/d", api_url="http://a:8080",
+                    cpus={"api-server": cpus, "scheduler": cpus})
+        values = render_airflow_env(env, "api-server", site).values
+        scheduler = render_airflow_env(env, "scheduler", site).values
+        assert "AIRFLOW__API__WORKERS" not in scheduler  # the API server's own settings
+        return {key: values.get(key) for key in
+                ("AIRFLOW__API__WORKERS", "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE")}
+
+    assert api(0.5) == {"AIRFLOW__API__WORKERS": "1", "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "16"}
+    assert api(2) == {"AIRFLOW__API__WORKERS": "2", "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "8"}
+    assert api(16) == {"AIRFLOW__API__WORKERS": "4", "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "5"}
+    # unknown size: Airflow's defaults
+    assert "AIRFLOW__API__WORKERS" not in render_airflow_env(env, "api-server", LOCAL_SITE).values
+    # the user's word wins
+    mine = environment({**LOCAL, "airflow": {"config": {"api": {"workers": 3}}}})
+    site = Site(airflow_home="/h", dags_folder="/d", api_url="http://a:8080", cpus={"api-server": 8})
+    assert render_airflow_env(mine, "api-server", site).values["AIRFLOW__API__WORKERS"] == "3"
+
+
+def test_each_target_renders_the_api_server_for_its_own_size():
+    from airhost.render.ec2.node import ec2_site
+    from airhost.render.ecs.tasks import ecs_site
+    from airhost.render.eks.values import eks_site, placeholder_facts
+
+    def workers(target: dict) -> str | None:
+        env = environment({"project": "shop", "environments": {"prod": {"region": "eu-west-1",
+                                                                        **target}}}, "prod")
+        site = {"ecs": ecs_site, "ec2": ec2_site}.get(target["target"])
+        site = site(env) if site else eks_site(env, placeholder_facts(env))
+        return render_airflow_env(env, "api-server", site).values.get("AIRFLOW__API__WORKERS")
+
+    assert workers({"target": "ecs"}) == "1"  # a quarter of the standalone task's 1 vCPU
+    assert workers({"target": "ecs", "ecs": {"topology": "split",
+                                            "sizes": {"api-server": {"cpu": 4096, "memory": 8192}}}}) == "4"
+    assert workers({"target": "eks"}) == "1"  # 500m requested
+    assert workers({"target": "eks", "eks": {"resources": {"api-server": {"cpu": "2", "memory": "4Gi"}}}}) == "2"
+    assert workers({"target": "ec2"}) == "1"  # a quarter of a t4g.large
+    assert workers({"target": "ec2", "ec2": {"instance_type": "m7g.2xlarge"}}) == "2"  # 8 / 4
+    assert workers({"target": "ec2", "ec2": {"topology": "split", "instance_type": "m7g.xlarge"}}) == "4"

@@ -32,7 +32,7 @@ from importlib import resources
 
 import yaml
 
-from airhost.config.ec2 import ResolvedGroup
+from airhost.config.ec2 import ResolvedGroup, instance_vcpus, resolved_groups
 from airhost.config.models import Environment
 from airhost.render.airflow_env import Component, Site, render_airflow_env
 from airhost.render.common import prefix
@@ -80,6 +80,9 @@ def ec2_site(env: Environment) -> Site:
         broker_options={"region": env.region or "", "queue_name_prefix": f"{prefix(env)}-"}
         if celery else {},
         statsd_address=STATSD_ADDRESS if celery else None,
+        # the default queue's workers: what ``worker`` renders for (a queue's group may differ)
+        cpus={component: instance_vcpus(group.instance_type) / len(group.components)
+              for group in reversed(resolved_groups(env)) for component in group.components},
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from airhost.config.models import ComponentSize, Environment
-from airhost.render.airflow_env import Component, Site, render_airflow_env
+from airhost.render.airflow_env import ALL_COMPONENTS, Component, Site, render_airflow_env
 from airhost.render.ecs.backlog import STATSD_ADDRESS, agent_container
 from airhost.render.common import Json, Template, get_att, join, prefix, ref, sub, sub_tokens, tags
 from airhost.render.data import AIRFLOW_SECRET_ARNS, BUNDLE_PREFIX, TASK_LOGS_PREFIX
@@ -35,6 +35,7 @@ DEFAULT_SIZES = {
 }
 
 # What each task runs: the official image's entrypoint turns these arguments into `airflow ...`.
+STANDALONE_COMPONENTS: tuple[Component, ...] = ("api-server", "scheduler", "dag-processor", "triggerer")
 STANDALONE_SCRIPT = ("airflow api-server & airflow scheduler & airflow dag-processor & airflow triggerer & "
                      "wait -n; exit $?")  # one component dying stops the task, so ECS replaces it
 COMMANDS: dict[str, list[str]] = {
@@ -99,7 +100,19 @@ def ecs_site(env: Environment) -> Site:
         ecs_executor=ecs_executor,
         # The scheduler's backlog gauges go to the CloudWatch agent beside it (see backlog.py).
         statsd_address=STATSD_ADDRESS if env.airflow.executor == "celery" else None,
+        cpus=component_cpus(env),
     )
+
+
+def component_cpus(env: Environment) -> dict[str, float]:
+    """vCPUs each component has (1024 CPU units = 1 vCPU): its service's task, or its share of
+    the standalone task that runs the four of them."""
+    cpus = {component: size_of(env, component).cpu / 1024 for component in ALL_COMPONENTS}
+    if env.ecs.topology == "standalone":
+        shared = STANDALONE_COMPONENTS
+        cpus.update({component: size_of(env, "standalone").cpu / 1024 / len(shared)
+                     for component in shared})
+    return cpus
 
 
 def public_url(env: Environment) -> str | None:

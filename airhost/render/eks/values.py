@@ -103,7 +103,15 @@ def eks_site(env: Environment, facts: EksFacts) -> Site:
         kubernetes_executor={"namespace": env.eks.namespace, "delete_worker_pods": "True",
                              "delete_worker_pods_on_failure": "False"}
         if executor == "kubernetes" else {},
+        cpus={component: cores(_resources(env, name)["requests"]["cpu"])
+              for name, (_, component) in SECTIONS.items()},
     )
+
+
+def cores(quantity: str) -> float:
+    """A Kubernetes CPU quantity ("500m", "1", "1.5") in cores."""
+    text = str(quantity)
+    return int(text[:-1]) / 1000 if text.endswith("m") else float(text)
 
 
 def _env_list(values: dict[str, str]) -> list[dict[str, str]]:
