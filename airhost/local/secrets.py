@@ -1,8 +1,8 @@
 """Generated secrets of a local environment: files under ``.airhost/<env>/secrets/``, mode 0600.
 
-Each secret is made once and kept, so restarts reuse it. The shell that starts a component reads
-them from the files into that component's environment (as ECS injects secrets into a task's), so no
-secret sits in an environment file, the process manager's configuration or a log line.
+Each secret is made once and kept, so restarts reuse it. Airflow reads them through its ``*_CMD``
+settings (the command prints the file), so no secret sits in a plain environment variable or a
+log line.
 """
 
 from __future__ import annotations

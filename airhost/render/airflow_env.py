@@ -3,8 +3,8 @@
 ``render_airflow_env(env, component, site)`` turns an environment and the facts of where it runs (a
 ``Site``, supplied by the target: paths, URLs, buckets) into the ``AIRFLOW__*`` variables a component
 needs. Values that are secrets are never rendered: they appear as references (``secrets``: variable →
-secret name) that each target injects its own way — files read by the shell that starts each
-component locally, the task definition's ``secrets`` on ECS. Pure: same input, same output, no I/O.
+secret name) that each target injects its own way — files read through Airflow's ``*_CMD`` variables
+locally, the task definition's ``secrets`` on ECS. Pure: same input, same output, no I/O.
 """
 
 from __future__ import annotations
