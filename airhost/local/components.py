@@ -1,8 +1,7 @@
 """The local environment's programs: what runs, with which command and rendered environment.
 
-Every Airflow component gets its settings from the shared renderer; secrets are read from the
-generated files by the shell that sources the environment file as the component starts, so the
-environment files hold no secret.
+Every Airflow component gets its settings from the shared renderer; secrets become ``*_CMD``
+variables that read the generated files, so the environment files hold no secret.
 """
 
 from __future__ import annotations
@@ -76,12 +75,13 @@ def environment_file(env: Environment, component: Component, site: Site, secrets
                      database_secret: str = "database_url") -> str:
     """The shell-sourced environment of one component: rendered values plus secret commands."""
     rendered = render_airflow_env(env, component, site)
-    lines = {key: shlex.quote(value) for key, value in rendered.values.items()}
-    lines.update(secrets.shell_reads(
-        {variable: (database_secret if name == "database_url" else name)
-         for variable, name in rendered.secrets.items()}))
-    lines["PYTHONUNBUFFERED"] = "1"
-    return "".join(f"{key}={words}\n" for key, words in sorted(lines.items()))
+    names = dict(rendered.secrets)
+    variables = dict(rendered.values)
+    variables.update(secrets.command_variables(
+        {variable: (database_secret if name == "database_url" else name) for variable, name in names.items()}
+    ))
+    variables["PYTHONUNBUFFERED"] = "1"
+    return "".join(f"{key}={shlex.quote(value)}\n" for key, value in sorted(variables.items()))
 
 
 def write_environment_files(env: Environment, paths: LocalPaths, site: Site,

@@ -77,15 +77,12 @@ class LocalSecrets:
         write_private(self.path("simple_auth_passwords.json"), json.dumps({ADMIN_USER: password}))
         return created
 
-    def shell_reads(self, secret_names: dict[str, str]) -> dict[str, str]:
-        """variable → the shell words that read its secret's file when the environment file is
-        sourced: the file names the secret, never holds it.
-
-        Not Airflow's ``*_CMD`` variables: Airflow runs those commands on every read of the
-        setting, and the API server reads the JWT secret for every task it starts (a fork and an
-        exec of ``cat`` from a 300 MB process, per task)."""
-        return {variable: f'"$(cat {shlex.quote(str(self.path(name)))})"'
-                for variable, name in secret_names.items()}
+    def command_variables(self, secret_names: dict[str, str]) -> dict[str, str]:
+        """``AIRFLOW__X__Y_CMD`` variables that print each secret's file, for Airflow to read."""
+        return {
+            f"{variable}_CMD": f"cat {shlex.quote(str(self.path(name)))}"
+            for variable, name in secret_names.items()
+        }
 
 
 assert set(SECRET_SETTINGS) - {"database_url"} <= set(GENERATORS)
