@@ -22,6 +22,7 @@ RESERVED_AIRFLOW_SETTINGS = {
     ("database", "sql_alchemy_conn"): "airhost generates the database credentials",
     ("core", "fernet_key"): "airhost generates the Fernet key",
     ("api_auth", "jwt_secret"): "airhost generates the JWT secret",
+    ("api_auth", "jwt_private_key_path"): "airhost generates the JWT signing key",
     ("api", "secret_key"): "airhost generates the API secret key",
     ("celery", "broker_url"): "airhost wires the Celery broker",
     ("celery", "result_backend"): "airhost uses the metadata database as result backend",

@@ -1,7 +1,8 @@
 """The local environment's programs: what runs, with which command and rendered environment.
 
 Every Airflow component gets its settings from the shared renderer; secrets become ``*_CMD``
-variables that read the generated files, so the environment files hold no secret.
+variables that read the generated files (the token signing key, a key file's path), so the
+environment files hold no secret.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def environment_file(env: Environment, component: Component, site: Site, secrets
     rendered = render_airflow_env(env, component, site)
     names = dict(rendered.secrets)
     variables = dict(rendered.values)
-    variables.update(secrets.command_variables(
+    variables.update(secrets.airflow_variables(
         {variable: (database_secret if name == "database_url" else name) for variable, name in names.items()}
     ))
     variables["PYTHONUNBUFFERED"] = "1"

@@ -8,6 +8,8 @@ import socket
 import stat
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from airhost.config.loader import validate_project
 from airhost.errors import ConfigError
@@ -16,7 +18,7 @@ from airhost.local.components import environment_file, local_site, programs
 from airhost.local.ports import free_port, port_is_free
 from airhost.local.paths import LocalPaths
 from airhost.local.reaper import parse_payload
-from airhost.local.secrets import LocalSecrets
+from airhost.local.secrets import JWT_SIGNING_KEY, LocalSecrets
 from airhost.local.supervisor import render_config
 
 
@@ -39,10 +41,27 @@ def test_secrets_are_private_generated_once_and_never_in_environment_files(tmp_p
     paths = LocalPaths(tmp_path, "local")
     site = local_site(env, paths, secrets, {"api": 8080, "postgres": 5432})
     text = environment_file(env, "scheduler", site, secrets)
-    for name in ("fernet_key", "jwt_secret", "api_secret_key", "admin_password", "database_url"):
-        assert secrets.read(name) not in text
+    for name in ("fernet_key", JWT_SIGNING_KEY, "api_secret_key", "admin_password", "database_url"):
+        value = secrets.read(name)
+        assert value and value not in text
     assert "AIRFLOW__CORE__FERNET_KEY_CMD='cat " in text
     assert "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD=" in text
+    # tokens: signed with the key file Airflow reads itself, not a command run for every token
+    assert f"AIRFLOW__API_AUTH__JWT_PRIVATE_KEY_PATH={secrets.path(JWT_SIGNING_KEY)}\n" in text
+    assert "JWT_SECRET" not in text
+
+
+def test_the_token_signing_key_is_an_ed25519_key_each_environment_its_own(tmp_path):
+    first, second = LocalSecrets(tmp_path / "a"), LocalSecrets(tmp_path / "b")
+    first.ensure_all(), second.ensure_all()
+    keys = [serialization.load_pem_private_key(s.path(JWT_SIGNING_KEY).read_bytes(), password=None)
+            for s in (first, second)]
+    assert all(isinstance(key, ed25519.Ed25519PrivateKey) for key in keys)
+    signature = keys[0].sign(b"token")
+    keys[0].public_key().verify(signature, b"token")  # raises if the key is not sound
+    raw = [key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                             serialization.NoEncryption()) for key in keys]
+    assert raw[0] != raw[1]
 
 
 def test_environment_file_survives_the_shell(tmp_path):
