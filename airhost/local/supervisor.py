@@ -161,9 +161,10 @@ class Supervisor:
         added, changed, removed = proxy.supervisor.reloadConfig()[0]
         for name in removed + changed:
             try:
-                proxy.supervisor.stopProcessGroup(name, True)
+                proxy.supervisor.stopProcessGroup(name, False)
             except xmlrpc.client.Fault:
                 pass
+            self._wait_stopped(name)
             proxy.supervisor.removeProcessGroup(name)
         for name in added + changed:
             proxy.supervisor.addProcessGroup(name)
@@ -180,11 +181,32 @@ class Supervisor:
                              hint=f"see {self.paths.component_log(name)}") from None
 
     def stop(self, name: str) -> None:
+        """Stop one program; return once it has stopped (or was not running)."""
         try:
-            self._proxy().supervisor.stopProcess(name, True)
+            self._proxy().supervisor.stopProcess(name, False)
         except xmlrpc.client.Fault as fault:
             if "NOT_RUNNING" not in fault.faultString:
                 raise
+            return
+        self._wait_stopped(name)
+
+    def _wait_stopped(self, name: str, timeout: float = 900.0) -> None:
+        """Wait here, not in the call: while a call that waits (``stopProcess(name, True)``) is
+        open, supervisord polls its socket without pause, a whole core for as long as the program
+        takes to stop. The default covers a worker's warm shutdown."""
+        proxy = self._proxy()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                state = proxy.supervisor.getProcessInfo(name)["statename"]
+            except xmlrpc.client.Fault:
+                return  # a group of another name, or gone: nothing left to wait for
+            if state != "STOPPING":
+                return
+            if time.monotonic() > deadline:
+                raise LocalError(f"{name} did not stop within {timeout:.0f} s",
+                                 hint=f"see {self.paths.component_log(name)}")
+            time.sleep(0.2)
 
     def processes(self) -> list[dict[str, Any]]:
         """Every program with its state, pid and uptime; [] when the manager is not running."""
