@@ -5,6 +5,9 @@ cold: a new project, no virtualenv and no database (the package download cache i
 warm: the same project again after `airhost down` (virtualenv and database kept).
 standalone: `airflow standalone` from the same virtualenv, fresh AIRFLOW_HOME each run, timed to the
       same health endpoint — Airflow's own one-command local start, the natural baseline.
+api server alone: the warm project up, then only its API server restarted and timed until it
+      answers the health endpoint, the rest idle: what Airflow's own API server takes to build its
+      application and serve, the floor under any start that ends with the API answering.
 
 warm and standalone runs are interleaved (warm, standalone, warm, …) in one invocation, and each
 waits (bounded) for the one-minute load to drop below the CPU count; every run records its load.
@@ -31,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import interleaved, wait_for_quiet, write_result  # noqa: E402
 from airhost.airflow_api import all_healthy, read_health  # noqa: E402
+from airhost.config import load_project  # noqa: E402
+from airhost.local.environment import LocalEnvironment  # noqa: E402
 from airhost.local.ports import free_port  # noqa: E402
 
 
@@ -74,6 +79,25 @@ def standalone(airflow_bin: Path, timeout: float = 300) -> float:
         shutil.rmtree(home, ignore_errors=True)
 
 
+def api_server_alone(root: Path, timeout: float = 300) -> dict:
+    """Restart only the API server of the running project; seconds until it answers, and its CPU."""
+    local = LocalEnvironment(load_project(root), load_project(root).environment("local"))
+    url = local.api_url()
+    assert url, "the project is not up"
+    local.supervisor.stop("api-server")
+    started = time.monotonic()
+    local.supervisor.start("api-server")
+    while read_health(url, timeout=1)["api_server"] != "healthy":
+        if time.monotonic() - started > timeout:
+            raise SystemExit("the API server did not answer")
+        time.sleep(0.1)
+    seconds = time.monotonic() - started
+    pid = next(p["pid"] for p in local.supervisor.processes() if p["name"] == "api-server")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2)}
+
+
 def median(runs: list[dict]) -> float:
     return round(statistics.median(run["seconds"] for run in runs), 2)
 
@@ -104,6 +128,12 @@ def main() -> None:
         runs = interleaved({"airhost_up_warm": warm,
                             "airflow_standalone": lambda: standalone(airflow_bin)},
                            args.runs, threshold=args.quiet_load, max_wait=args.max_wait)
+        airhost("up", "--config", str(root))
+        alone = []
+        for _ in range(args.runs):
+            taken = wait_for_quiet(args.quiet_load, args.max_wait)
+            alone.append({**api_server_alone(root), **taken})
+        airhost("down", "--config", str(root))
         version = subprocess.run([str(airflow_bin), "version"], capture_output=True, text=True).stdout
     finally:
         subprocess.run([sys.executable, "-m", "airhost", "down", "--config", str(root)],
@@ -121,6 +151,10 @@ def main() -> None:
         "airhost_up_cold": {"seconds": round(cold, 2), **cold_taken},
         "airhost_up_warm": {"runs": runs["airhost_up_warm"], "median": warm_median},
         "airflow_standalone": {"runs": runs["airflow_standalone"], "median": standalone_median},
+        "api_server_alone": {"runs": alone, "median": median(alone),
+                             "median_cpu_seconds": round(statistics.median(
+                                 run["cpu_seconds"] for run in alone), 2)},
+        "floor_to_standalone": round(median(alone) / standalone_median, 2),
         "warm_to_standalone": round(warm_median / standalone_median, 2),
         "pairwise_ratios": [round(a["seconds"] / b["seconds"], 2) for a, b in
                             zip(runs["airhost_up_warm"], runs["airflow_standalone"])],
