@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import interleaved, wait_for_quiet, write_result  # noqa: E402
+from bench.process_cpu import own_cpu_seconds  # noqa: E402
 from airhost.airflow_api import all_healthy, read_health  # noqa: E402
 from airhost.config import load_project  # noqa: E402
 from airhost.local.environment import LocalEnvironment  # noqa: E402
@@ -83,7 +84,8 @@ def api_server_alone(root: Path, timeout: float = 300) -> dict:
     """Restart only the API server of the running project; seconds until it answers, and its CPU."""
     local = LocalEnvironment(load_project(root), load_project(root).environment("local"))
     url = local.api_url()
-    assert url, "the project is not up"
+    if not url:
+        raise SystemExit("the project is not up")
     local.supervisor.stop("api-server")
     started = time.monotonic()
     local.supervisor.start("api-server")
@@ -93,9 +95,7 @@ def api_server_alone(root: Path, timeout: float = 300) -> dict:
         time.sleep(0.1)
     seconds = time.monotonic() - started
     pid = next(p["pid"] for p in local.supervisor.processes() if p["name"] == "api-server")
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2)}
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(own_cpu_seconds(pid), 2)}
 
 
 def median(runs: list[dict]) -> float:

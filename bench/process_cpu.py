@@ -28,6 +28,12 @@ def _stat(pid: int) -> tuple[int, float, float] | None:
     return parent, (utime + stime) / TICKS, (cutime + cstime) / TICKS
 
 
+def own_cpu_seconds(pid: int) -> float:
+    """CPU seconds one process has spent itself so far; 0 when it is gone."""
+    stat = _stat(pid)
+    return stat[1] if stat else 0.0
+
+
 def _name(pid: int) -> str:
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
