@@ -92,8 +92,9 @@ def _print_table(data: dict) -> None:
                          if option.get("scheduled") is not None else "")
             stdout.print(f"  {option['egress']}{mark}: {_money(option['monthly'])} a month "
                          f"({option['difference']:+.2f}), parked {_money(option['parked'])} "
-                         f"({option['parked_difference']:+.2f}){scheduled} — {option['changes']}",
-                         emoji=False)
+                         f"({option['parked_difference']:+.2f}){scheduled} — {option['changes']}"
+                         + (f" [refused as configured: {option['refused']}]" if option.get("refused") else ""),
+                         emoji=False, markup=False)
     refreshed = " (refreshed from the AWS Price List API)" if data["prices_refreshed"] else ""
     stdout.print(f"Prices: {data['region']}, dated {data['prices_date']}{refreshed}; on-demand list "
                  "prices, assumed volumes as shown. Sources, notes and assumptions: --output json.",

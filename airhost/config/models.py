@@ -79,26 +79,7 @@ class Environment(StrictModel):
 
     @model_validator(mode="after")
     def _target_rules(self) -> Environment:
-        executor = self.airflow.executor
-        if self.target in CLOUD_TARGETS and not self.region:
-            raise ValueError(f"target {self.target} needs a region, e.g. region: eu-west-1")
-        allowed = EXECUTORS[self.target]
-        if executor not in allowed:
-            needs = EXECUTOR_NEEDS.get(executor, f"does not run on target {self.target}")
-            raise ValueError(f"executor {executor} {needs}; target {self.target} runs executor "
-                             + " or ".join(allowed))
-        if not self.is_local and self.database.url is not None:
-            raise ValueError("database.url is for the local target; cloud targets create RDS")
-        if self.schedule is not None and self.target not in SCHEDULED_TARGETS:
-            raise ValueError(
-                f"schedule: target {self.target} has no scheduled parking"
-                + (" — a local environment runs while 'airhost up' runs; stop it with 'airhost down'"
-                   if self.is_local else
-                   " yet; park it by hand with 'airhost scale ENV --to-zero' and '--resume'")
-                + "; schedule is for target " + " or ".join(SCHEDULED_TARGETS))
-        rules = TARGET_RULES.get(self.target)
-        if rules:
-            rules(self)
+        target_rules(self)
         return self
 
     @property
@@ -111,6 +92,30 @@ class Environment(StrictModel):
     @property
     def is_local(self) -> bool:
         return self.target == "local"
+
+
+def target_rules(env: Environment) -> None:
+    """What holds only on ``env``'s target, across sections; ValueError says what does not."""
+    executor = env.airflow.executor
+    if env.target in CLOUD_TARGETS and not env.region:
+        raise ValueError(f"target {env.target} needs a region, e.g. region: eu-west-1")
+    allowed = EXECUTORS[env.target]
+    if executor not in allowed:
+        needs = EXECUTOR_NEEDS.get(executor, f"does not run on target {env.target}")
+        raise ValueError(f"executor {executor} {needs}; target {env.target} runs executor "
+                         + " or ".join(allowed))
+    if not env.is_local and env.database.url is not None:
+        raise ValueError("database.url is for the local target; cloud targets create RDS")
+    if env.schedule is not None and env.target not in SCHEDULED_TARGETS:
+        raise ValueError(
+            f"schedule: target {env.target} has no scheduled parking"
+            + (" — a local environment runs while 'airhost up' runs; stop it with 'airhost down'"
+               if env.is_local else
+               " yet; park it by hand with 'airhost scale ENV --to-zero' and '--resume'")
+            + "; schedule is for target " + " or ".join(SCHEDULED_TARGETS))
+    rules = TARGET_RULES.get(env.target)
+    if rules:
+        rules(env)
 
 
 class ProjectFile(StrictModel):

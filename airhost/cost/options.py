@@ -2,7 +2,9 @@
 
 Each choice is estimated as a whole (``estimate`` of the environment with only ``network.egress``
 changed), so a choice's figure carries everything it changes: the NAT line, and for ``endpoints``
-the interface endpoints instead. An existing VPC has no choice here: its egress is not airhost's.
+the interface endpoints instead. An existing VPC has no choice here: its egress is not airhost's. A
+choice the environment's target would refuse as configured says why (endpoints on EKS, or on ECS
+with the image from Docker Hub).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from dataclasses import dataclass
 
-from airhost.config.models import Environment
+from airhost.config.models import Environment, target_rules
 from airhost.cost.estimate import Assumptions, estimate
 from airhost.cost.prices import RegionPrices
 
@@ -36,12 +38,13 @@ class EgressOption:
     current: bool
     changes: str
     scheduled: float | None = None  # on the environment's schedule, when it has one
+    refused: str | None = None  # why the target would refuse this choice as configured
 
     def to_json(self) -> dict:
         return {"scheduled": None if self.scheduled is None else round(self.scheduled, 2),"egress": self.egress, "monthly": round(self.monthly, 2), "parked": round(self.parked, 2),
                 "difference": round(self.difference, 2),
                 "parked_difference": round(self.parked_difference, 2), "current": self.current,
-                "changes": self.changes}
+                "changes": self.changes, "refused": self.refused}
 
 
 def egress_options(env: Environment, prices: RegionPrices,
@@ -54,10 +57,14 @@ def egress_options(env: Environment, prices: RegionPrices,
     base = estimate_(env, prices, assumptions)
     options = []
     for choice in CHOICES:
-        network = env.network.model_copy(update={"egress": choice})
-        other = base if choice == env.network.egress else estimate_(
-            env.model_copy(update={"network": network}), prices, assumptions)
+        changed = env.model_copy(update={"network": env.network.model_copy(update={"egress": choice})})
+        try:
+            target_rules(changed)
+            refused = None
+        except ValueError as error:
+            refused = str(error)
+        other = base if choice == env.network.egress else estimate_(changed, prices, assumptions)
         options.append(EgressOption(choice, other.total, other.parked, other.total - base.total,
                                     other.parked - base.parked, choice == env.network.egress,
-                                    WHAT_IT_CHANGES[choice], other.scheduled))
+                                    WHAT_IT_CHANGES[choice], other.scheduled, refused))
     return options

@@ -13,6 +13,7 @@ from tests.conftest import REPO
 
 QUICKSTART = str(REPO / "examples" / "quickstart")
 ECS = str(REPO / "examples" / "ecs")
+EKS = str(REPO / "examples" / "eks")
 
 
 def test_table_shows_lines_totals_date_region_and_savings(run_cli):
@@ -24,6 +25,19 @@ def test_table_shows_lines_totals_date_region_and_savings(run_cli):
         assert text in out, text
     assert "eu-west-1, dated 2026-11-22" in out
     assert "saves $291.04 a month" in out and "Every worker at its max all month: $994.22" in out
+
+
+def test_an_egress_choice_the_target_refuses_says_why(run_cli):
+    data = json.loads(run_cli("cost", "auto", "--config", EKS, "--output", "json").stdout)
+    options = {option["egress"]: option for option in data["egress_options"]}
+    assert options["nat-instance"]["refused"] is None and options["nat-gateway"]["refused"] is None
+    assert "on EKS leaves nodes no way to pull the chart's images" in options["endpoints"]["refused"]
+    table = run_cli("cost", "auto", "--config", EKS).stdout
+    assert "[refused as configured: network.egress endpoints on EKS" in " ".join(table.split())
+    # on ECS the same choice is open once the image comes from ECR, and says so
+    ecs = json.loads(run_cli("cost", "prod", "--config", QUICKSTART, "--output", "json").stdout)
+    endpoints = next(option for option in ecs["egress_options"] if option["egress"] == "endpoints")
+    assert "set ecs.image: ecr" in endpoints["refused"]
 
 
 def test_json_has_our_total_and_mwaas(run_cli):
