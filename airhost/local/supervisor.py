@@ -2,7 +2,8 @@
 
 supervisord runs detached, starts each component when asked, restarts one that crashes, keeps its
 log, and stops every process group cleanly. airhost writes its configuration (one program per
-component) and talks to it; it does not manage processes itself.
+component) and talks to it; it does not manage processes itself. It starts supervisord through
+``airhost.local.process_manager``, which puts each program in a session of its own.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ class Supervisor:
             return
         self.paths.supervisor_socket.unlink(missing_ok=True)
         result = subprocess.run(
-            [sys.executable, "-m", "supervisor.supervisord", "-c", str(self.paths.supervisor_conf)],
+            [sys.executable, "-m", "airhost.local.process_manager", "-c", str(self.paths.supervisor_conf)],
             capture_output=True, text=True, check=False,
             env={k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
         )
