@@ -56,9 +56,11 @@ smoke-eks: $(BIN)/airhost
 	$(BIN)/python -m pytest smoke/test_eks_real_account.py -s -p no:cacheprovider
 
 bench: $(BIN)/airhost $(CHECKOV_VENV)/bin/checkov system-deps
+	$(BIN)/pip install $(PIP_FLAGS) -e '.[test,bench]'
 	$(BIN)/python bench/local_up.py
 	$(BIN)/python bench/dag_push.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/task_profile.py
 	$(BIN)/python bench/scale_signal.py
 	AIRHOST_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python bench/render.py
 	$(BIN)/python bench/deploy.py
