@@ -1,4 +1,5 @@
-"""Application Auto Scaling of ECS services: read and set a service's min and max tasks."""
+"""Application Auto Scaling of ECS services: read and set a service's min and max tasks, and
+suspend or resume what scales it (scheduled actions, scaling policies)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from airhost.aws.session import AwsSession
 
 NAMESPACE = "ecs"
 DIMENSION = "ecs:service:DesiredCount"
+SUSPENDED_STATE = ("ScheduledScalingSuspended", "DynamicScalingInSuspended",
+                   "DynamicScalingOutSuspended")
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,7 @@ class ScalableTarget:
     resource_id: str  # service/<cluster>/<service>
     minimum: int
     maximum: int
+    suspended: bool = False  # any of its scaling (scheduled, in, out) suspended
 
     @property
     def service(self) -> str:
@@ -37,10 +41,19 @@ class AutoScaling:
             "application-autoscaling", "describe_scalable_targets", "ScalableTargets",
             ServiceNamespace=NAMESPACE, ScalableDimension=DIMENSION,
             ResourceIds=[resource_id(cluster, service) for service in services])
-        return [ScalableTarget(raw["ResourceId"], raw["MinCapacity"], raw["MaxCapacity"])
+        return [ScalableTarget(raw["ResourceId"], raw["MinCapacity"], raw["MaxCapacity"],
+                               any((raw.get("SuspendedState") or {}).values()))
                 for raw in found]
 
     def set_bounds(self, target_resource_id: str, minimum: int, maximum: int) -> None:
         self.session.call("application-autoscaling", "register_scalable_target",
                           ServiceNamespace=NAMESPACE, ScalableDimension=DIMENSION,
                           ResourceId=target_resource_id, MinCapacity=minimum, MaxCapacity=maximum)
+
+    def set_suspended(self, target_resource_id: str, suspended: bool) -> None:
+        """Suspend (or resume) all of the target's scaling: its scheduled actions and its policies'
+        scale-in and scale-out. Its bounds stay as they are."""
+        self.session.call("application-autoscaling", "register_scalable_target",
+                          ServiceNamespace=NAMESPACE, ScalableDimension=DIMENSION,
+                          ResourceId=target_resource_id,
+                          SuspendedState={key: suspended for key in SUSPENDED_STATE})

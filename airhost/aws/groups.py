@@ -1,4 +1,5 @@
-"""EC2 Auto Scaling groups: their capacity and instances, read and set."""
+"""EC2 Auto Scaling groups: their capacity and instances, read and set; their scheduled and
+alarm-driven scaling suspended and resumed."""
 
 from __future__ import annotations
 
@@ -21,10 +22,15 @@ class GroupState:
     minimum: int
     maximum: int
     instances: tuple[GroupInstance, ...]
+    suspended: frozenset[str] = frozenset()  # its suspended scaling processes
 
     @property
     def in_service(self) -> list[GroupInstance]:
         return [i for i in self.instances if i.lifecycle == "InService" and i.health == "Healthy"]
+
+
+# What starts or stops instances on its own: scheduled actions, and alarms' scaling policies.
+SCALING_PROCESSES = ("ScheduledActions", "AlarmNotification")
 
 
 class Groups:
@@ -41,7 +47,8 @@ class Groups:
                                             i.get("HealthStatus", "")) for i in raw.get("Instances", []))
             found[raw["AutoScalingGroupName"]] = GroupState(
                 raw["AutoScalingGroupName"], int(raw["DesiredCapacity"]), int(raw["MinSize"]),
-                int(raw["MaxSize"]), instances)
+                int(raw["MaxSize"]), instances,
+                frozenset(p["ProcessName"] for p in raw.get("SuspendedProcesses", [])))
         return found
 
     def set_capacity(self, name: str, desired: int, *, minimum: int | None = None,
@@ -53,3 +60,10 @@ class Groups:
         if maximum is not None:
             request["MaxSize"] = maximum
         self.session.call("autoscaling", "update_auto_scaling_group", **request)
+
+    def set_suspended(self, name: str, suspended: bool) -> None:
+        """Suspend (or resume) the group's scheduled actions and alarm-driven scaling policies;
+        changes of its capacity through the API still apply."""
+        operation = "suspend_processes" if suspended else "resume_processes"
+        self.session.call("autoscaling", operation, AutoScalingGroupName=name,
+                          ScalingProcesses=list(SCALING_PROCESSES))

@@ -66,6 +66,7 @@ def scale(environment: str, counts: tuple[str, ...], config_path: Path, output: 
     if to_zero:
         states = deployment.park(progress, wait=not no_wait)
     elif resume:
+        deployment.resume_scaling(progress)  # a hold that ended in a failure left it suspended
         states = deployment.resume(progress, wait=not no_wait)
     else:
         states = deployment.scale(wanted, progress, wait=not no_wait)

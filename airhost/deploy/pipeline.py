@@ -140,7 +140,8 @@ def migrate(deployment: CloudEnvironment, progress: Progress) -> dict[str, Any]:
 
 def start(deployment: CloudEnvironment, held: list[StackTemplate], results: list[StackResult],
           progress: Progress, *, image: str | None) -> list[StackResult]:
-    """Held stacks updated with their configured counts; then the target's own start."""
+    """Held stacks updated with their configured counts; then the target's own start; then
+    the office hours and autoscaling again."""
     started = []
     if held:
         progress.step("starting the components at their configured counts")
@@ -149,6 +150,7 @@ def start(deployment: CloudEnvironment, held: list[StackTemplate], results: list
         started.append(_deploy(deployment, stack, parameters, progress, confirm=False))
     deployment.refresh()
     deployment.start(progress, held)
+    deployment.resume_scaling(progress)  # after a hold, this one's or an earlier one's
     return started
 
 

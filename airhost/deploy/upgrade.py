@@ -327,6 +327,7 @@ class _Run:
                                   confirm=False)
             self.aws.refresh()
             self.aws.start(self.progress, [compute])
+            self.aws.resume_scaling(self.progress)
             self.aws.wait_stable(self.progress)
             self.health = check_health(self.aws.facts().url)
             if self.health["checked"] and not self.health["healthy"]:
@@ -353,7 +354,10 @@ class _Run:
                 account += [f"compute stack: previous release ({previous.image}), services STOPPED: "
                             "the database may hold the new schema",
                             f"database: not restored — restore it with 'airhost restore "
-                            f"{aws.env.name} {self.snapshot}', or upgrade again"]
+                            f"{aws.env.name} {self.snapshot}', or upgrade again",
+                            ("office hours and autoscaling: suspended, so nothing starts the "
+                             "previous release meanwhile, until the next deploy, upgrade or "
+                             f"'airhost scale {aws.env.name} --resume'")]
                 return self._failed(step, error, account)
             switched = switch_database(aws, self.snapshot, progress)
             account.append(f"database: restored from {self.snapshot} into {switched['instance']}; "
@@ -364,6 +368,7 @@ class _Run:
                          confirm=False)
             aws.refresh()
             aws.start_previous(progress, [previous.stack])
+            aws.resume_scaling(progress)
             aws.wait_stable(progress)
             account.insert(0, f"compute stack: previous release ({previous.image}) serving")
         except AirhostError as second:

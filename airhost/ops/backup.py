@@ -137,10 +137,12 @@ def restore_database(aws: CloudEnvironment, snapshot_id: str, progress: Progress
     except AirhostError:
         progress.step("the switch failed: starting the components again on the previous database")
         aws.scale(counts, progress, wait=True)
+        aws.resume_scaling(progress)
         raise
     steps = bootstrap(aws, progress)
     progress.step("starting the components again")
     components = aws.scale(counts, progress, wait=True)
+    aws.resume_scaling(progress)
     return {**switched, "bootstrap": steps,
             "components": [component.to_json() for component in components]}
 

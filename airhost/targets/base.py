@@ -168,6 +168,15 @@ class Deployment(ABC):
         """Stop every Airflow component (nothing runs against the database afterwards)."""
         raise NotImplementedError
 
+    def suspend_scaling(self, progress: Progress) -> None:
+        """Keep whatever scales the components by itself (the office hours' wake, a worker
+        group's backlog) from starting any until ``resume_scaling``: part of every hold, so an
+        edge of the schedule cannot start a release on a database being migrated or switched.
+        Nothing by default."""
+
+    def resume_scaling(self, progress: Progress) -> None:
+        """Let the office hours and autoscaling act again; nothing suspended is no change."""
+
     def start(self, progress: Progress, stacks: list[StackTemplate]) -> None:
         """Start the components at their configured counts."""
         raise NotImplementedError

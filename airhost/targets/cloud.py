@@ -114,7 +114,9 @@ class CloudEnvironment(Deployment):
         return True
 
     def hold(self, progress: Progress) -> None:
-        """Every component at zero, waited for: nothing writes to the database afterwards."""
+        """Every component at zero, waited for: nothing writes to the database afterwards, and
+        nothing starts them again by itself until ``resume_scaling``."""
+        self.suspend_scaling(progress)
         running = {state.component: 0 for state in self.components() if state.desired}
         if running:
             self.scale(running, progress)

@@ -108,10 +108,11 @@ class CronJobState:
     schedule: str
     time_zone: str | None
     last_schedule: str | None  # ISO 8601, UTC; None before its first run
+    suspended: bool = False  # the controller starts no Job while it is
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "schedule": self.schedule, "time_zone": self.time_zone,
-                "last_schedule": self.last_schedule}
+                "last_schedule": self.last_schedule, "suspended": self.suspended}
 
 
 def _resources() -> dict[str, Any]:
@@ -239,8 +240,15 @@ class Kubernetes:
         return sorted((CronJobState(
             name=job.metadata.name, schedule=job.spec.schedule, time_zone=job.spec.timeZone,
             last_schedule=job.status.lastScheduleTime.isoformat()
-            if job.status and job.status.lastScheduleTime else None) for job in found),
+            if job.status and job.status.lastScheduleTime else None,
+            suspended=bool(job.spec.suspend)) for job in found),
             key=lambda job: job.name)
+
+    def suspend_cron_job(self, name: str, namespace: str, suspended: bool) -> None:
+        """Suspend the CronJob (it starts no Job) or let it run again: a time it missed meanwhile
+        then runs at once if still within its starting deadline."""
+        self._call(f"{'suspend' if suspended else 'resume'} CronJob {name}", lambda c: c.patch(
+            self.kinds["CronJob"], name, {"spec": {"suspend": suspended}}, namespace=namespace))
 
     def secret_keys(self, name: str, namespace: str) -> dict[str, str]:
         """A secret's keys and decoded values (empty when it does not exist)."""

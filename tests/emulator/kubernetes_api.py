@@ -29,6 +29,7 @@ import tempfile
 import threading
 import urllib.parse
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -100,10 +101,11 @@ class KubernetesApi:
     version: int = 0
 
     def script(self, command: str, *, exit_code: int = 0, lines: list[str] | None = None,
-               hangs: bool = False) -> None:
+               hangs: bool = False, meanwhile: Callable[[], None] | None = None) -> None:
         """Pods whose command contains ``command`` log ``lines`` and exit with ``exit_code``
-        (or, with ``hangs``, keep running until they are deleted)."""
-        self.scripts[command] = PodScript(exit_code, lines or [], hangs)
+        (or, with ``hangs``, keep running until they are deleted); ``meanwhile`` runs as such a
+        pod does (under the double's lock: it may read what is stored)."""
+        self.scripts[command] = PodScript(exit_code, lines or [], hangs, meanwhile)
 
     def hold_rollout(self, name: str) -> None:
         """The next change of workload ``name`` never becomes ready (a pod stays pending); the

@@ -11,6 +11,7 @@ import copy
 import datetime
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ class PodScript:
     exit_code: int = 0
     lines: list[str] = field(default_factory=list)
     hangs: bool = False  # runs until deleted
+    meanwhile: Callable[[], None] | None = None  # what happens in the cluster as the pod runs
 
 
 
@@ -38,6 +40,8 @@ def _script_for(api: KubernetesApi, pod_spec: dict[str, Any]) -> PodScript:
 
 def _finish_pod(api: KubernetesApi, namespace: str, pod: dict[str, Any]) -> PodScript:
     script = _script_for(api, pod.get("spec", {}))
+    if script.meanwhile is not None:
+        script.meanwhile()
     name = pod["metadata"]["name"]
     container = (pod["spec"].get("containers") or [{}])[0].get("name", "base")
     api.logs[(namespace, name)] = list(script.lines)

@@ -6,7 +6,8 @@
 * moto's ``SendCommand`` runs nothing and ``GetCommandInvocation`` answers ``Success``, exit 0, no
   output: ``SENT`` records each command's instance and script, so tests can check what ran where,
   and ``SCRIPTED`` (a text in the script → exit code and output) makes a command end as a node
-  would report it: its output, and ``Failed`` with its exit code when that is not 0.
+  would report it: its output, and ``Failed`` with its exit code when that is not 0;
+  ``MEANWHILE`` (a text in the script → a call) is what happens in the account as it is sent.
 * moto's CloudFormation makes every ``AWS::ElasticLoadBalancingV2::LoadBalancer`` an application
   load balancer (it drops ``Type``) and then refuses a network load balancer's TCP listener: the
   ``Type`` is passed on, as CloudFormation does.
@@ -16,6 +17,8 @@ Imported by the emulator's conftest before the server starts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult
 from moto.ec2 import ec2_backends
@@ -23,6 +26,7 @@ from moto.ssm import responses as ssm_responses
 
 SENT: list[tuple[str, list[str]]] = []  # (instance id, script lines), in order
 SCRIPTED: dict[str, tuple[int, str]] = {}  # text in a script → (exit code, output)
+MEANWHILE: dict[str, Callable[[], None]] = {}  # text in a script → what happens as it is sent
 
 
 def _describe_instance_information(self) -> ActionResult:
@@ -48,6 +52,10 @@ def _recording_send_command(self) -> ActionResult:
     parameters = self._get_param("Parameters") or {}
     for instance in self._get_param("InstanceIds") or []:
         SENT.append((instance, list(parameters.get("commands", []))))
+    script = "\n".join(parameters.get("commands", []))
+    for text, meanwhile in MEANWHILE.items():
+        if text in script:
+            meanwhile()
     return _send_command(self)
 
 

@@ -81,6 +81,7 @@ REGION = "eu-west-1"
 class ContainerScript:
     exit_code: int = 0
     lines: list[str] = field(default_factory=list)
+    meanwhile: Callable[[], None] | None = None  # what happens in the account as the task starts
 
 
 @dataclass
@@ -94,9 +95,11 @@ class Emulator:
     commands: list[list[str]] = field(default_factory=list)  # every task's command, in order
     running_at_start: list[int] = field(default_factory=list)  # services' desired count then
 
-    def script(self, command: str, *, exit_code: int = 0, lines: list[str] | None = None) -> None:
-        """Tasks whose command contains ``command`` log ``lines`` and exit with ``exit_code``."""
-        self.scripts[command] = ContainerScript(exit_code, lines or [])
+    def script(self, command: str, *, exit_code: int = 0, lines: list[str] | None = None,
+               meanwhile: Callable[[], None] | None = None) -> None:
+        """Tasks whose command contains ``command`` log ``lines`` and exit with ``exit_code``;
+        ``meanwhile`` runs as such a task starts (an edge of a schedule, say)."""
+        self.scripts[command] = ContainerScript(exit_code, lines or [], meanwhile)
 
     def fail_next_execution(self, stack: str, resource: str, reason: str,
                             meanwhile: Callable[[], None] | None = None) -> None:
@@ -447,9 +450,11 @@ def _play_container(emulator: Emulator, backend, task) -> None:
     overrides = (task.overrides or {}).get("containerOverrides", [{}])
     command = overrides[0].get("command", []) if overrides else []
     emulator.commands.append(list(command))
-    emulator.running_at_start.append(sum(s.desired_count for s in backend.services.values()))
     text = " ".join(command)
     script = next((s for key, s in emulator.scripts.items() if key in text), ContainerScript())
+    if script.meanwhile is not None:
+        script.meanwhile()
+    emulator.running_at_start.append(sum(s.desired_count for s in backend.services.values()))
     for container in task.containers:
         container.exitCode = script.exit_code
     group, prefix = options.get("awslogs-group"), options.get("awslogs-stream-prefix")

@@ -44,6 +44,7 @@ def hosts(emulator, write_project, package_index):
     (root / "constraints.txt").write_text("fast==1.0\n")
     yield Deployed(root)
     moto_ec2.SCRIPTED.clear()  # the emulator outlives the test: a failing script must not
+    moto_ec2.MEANWHILE.clear()
 
 
 def deploy(hosts, run_cli):
@@ -84,6 +85,9 @@ def test_backup_and_restore_migrate_on_a_node_of_their_own(hosts, run_cli):
     backup = run_cli("backup", "solo", "--config", str(hosts.root))
     assert backup.exit_code == 0, backup.stderr
     snapshot = backup.stdout.split("backup ")[1].split()[0]
+    suspended: list[set[str]] = []  # the group's, as the migration is sent
+    moto_ec2.MEANWHILE["db migrate"] = lambda: suspended.append(
+        {p["ProcessName"] for p in group()["SuspendedProcesses"]})
 
     result = run_cli("restore", "solo", snapshot, "--yes", "--config", str(hosts.root))
 
@@ -96,6 +100,9 @@ def test_backup_and_restore_migrate_on_a_node_of_their_own(hosts, run_cli):
     assert migrated_on in one_off_nodes()  # the group was held at 0 during the switch
     standalone = group()
     assert (standalone["DesiredCapacity"], standalone["MinSize"], standalone["MaxSize"]) == (1, 1, 1)
+    # no scheduled action or alarm could start a node meanwhile; both act again afterwards
+    assert suspended == [{"ScheduledActions", "AlarmNotification"}]
+    assert standalone["SuspendedProcesses"] == []
 
 
 def test_upgrade_builds_the_new_wheelhouse_and_migrates_with_it(hosts, run_cli):

@@ -175,3 +175,30 @@ def test_the_script_fails_when_the_api_refuses_it_and_skips_a_missing_workload(o
     assert slept.returncode == 0, slept.stderr
     assert "deployments/airflow-statsd in airflow: not found" in slept.stdout
     assert replicas(kubernetes)["airflow-scheduler"] == 0
+
+
+def test_a_restore_suspends_the_office_hours_until_the_components_run_again(office, kubernetes,
+                                                                           run_cli):
+    office.deploy("office")
+    root = str(office.root)
+    backup = run_cli("backup", "office", "--config", root)
+    assert backup.exit_code == 0, backup.stderr
+    snapshot = backup.stdout.split("backup ")[1].split()[0]
+    seen: list[dict[str, bool]] = []
+
+    def cron_jobs_suspended() -> None:  # as the migration's pod runs
+        seen.append({name: job["spec"].get("suspend", False)
+                     for name, job in kubernetes.stored("cronjobs", "airflow").items()})
+
+    kubernetes.script("db migrate", lines=["Database migrating done!"], meanwhile=cron_jobs_suspended)
+    restored = run_cli("restore", "office", snapshot, "--yes", "--config", root)
+
+    assert restored.exit_code == 0, restored.stderr
+    # while the new database was migrated, the controller would have started no wake Job
+    assert seen and all(seen[0].values()) and len(seen[0]) == 4
+    assert "CronJob airhost-wake-1 suspended" in restored.stderr
+    # and once the components ran again, every edge acts again
+    jobs = kubernetes.stored("cronjobs", "airflow")
+    assert {name: job["spec"]["suspend"] for name, job in jobs.items()} == dict.fromkeys(jobs, False)
+    status = json.loads(run_cli("status", "office", "--config", root, "-o", "json").stdout)
+    assert not any(job["suspended"] for job in status["kubernetes"]["schedule"])

@@ -125,3 +125,51 @@ def test_status_shows_the_schedule_and_its_next_change(office, run_cli):
     assert at.strftime("%H:%M") in ("07:00", "20:00")
     table = run_cli("status", "office", "--config", str(office.root))
     assert "schedule: awake Mon-Fri 07:00-20:00 (Europe/Berlin)" in table.stdout
+
+
+def edge_as_scheduled(target: str, kind: str) -> bool:
+    """What Application Auto Scaling does at an edge of the schedule: the target's ``kind``
+    action ("wake" or "sleep") sets its bounds and moves the service's count into them — unless
+    the target's scheduled scaling is suspended, when AWS runs no scheduled action (False)."""
+    scaling = boto3.client("application-autoscaling")
+    found = scaling.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[target])
+    if (found["ScalableTargets"][0].get("SuspendedState") or {}).get("ScheduledScalingSuspended"):
+        return False
+    actions = scaling.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=target)
+    action = next(a for a in actions["ScheduledActions"] if a["ScheduledActionName"].startswith(kind))
+    low, high = (action["ScalableTargetAction"][key] for key in ("MinCapacity", "MaxCapacity"))
+    scaling.register_scalable_target(ServiceNamespace="ecs", ResourceId=target,
+                                     ScalableDimension="ecs:service:DesiredCount",
+                                     MinCapacity=low, MaxCapacity=high)
+    _, cluster, service = target.split("/")
+    ecs = boto3.client("ecs")
+    count = ecs.describe_services(cluster=cluster, services=[service])["services"][0]["desiredCount"]
+    ecs.update_service(cluster=cluster, service=service, desiredCount=min(max(count, low), high))
+    return True
+
+
+def test_a_wake_while_a_restore_switches_the_database_starts_nothing(office, emulator):
+    from airhost.ops.backup import restore_database, take_backup
+    from airhost.progress import Progress
+
+    aws = office.aws("office")
+    target = service_target(office)
+    snapshot = take_backup(aws, Progress())["snapshot"]
+    emulator.commands.clear()
+    emulator.running_at_start.clear()
+    woke: list[bool] = []
+    emulator.script("db migrate", lines=["Database migrating done!"],
+                    meanwhile=lambda: woke.append(edge_as_scheduled(target, "wake")))
+
+    progress = Progress()
+    restore_database(aws, snapshot, progress, confirm=False)
+
+    # the 07:00 action came while the new database was being migrated: AWS ran nothing
+    assert woke == [False]
+    assert emulator.commands[0] == ["db", "migrate"] and emulator.running_at_start[0] == 0
+    text = progress.text()
+    assert text.index("scaling of") < text.index("creating a new database from")
+    # afterwards the schedule acts again: the evening's sleep parks it, the morning wakes it
+    assert desired(office) == 1
+    assert edge_as_scheduled(target, "sleep") and desired(office) == 0
+    assert edge_as_scheduled(target, "wake") and desired(office) == 1

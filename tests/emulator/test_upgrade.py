@@ -101,6 +101,7 @@ def test_a_declined_restore_leaves_the_previous_release_stopped(shop, emulator):
     text = str(failure.value)
     assert f"previous release ({OLD}), services STOPPED" in text
     assert "database: not restored — restore it with 'airhost restore prod shop-prod-pre-upgrade-" in text
+    assert "office hours and autoscaling: suspended" in text and "'airhost scale prod --resume'" in text
     assert serving_image(shop) == OLD and desired_counts(shop) == [0]
 
 

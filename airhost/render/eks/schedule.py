@@ -129,6 +129,8 @@ def _cron_job(env: Environment, values: dict[str, Any], name: str, cron: str, zo
     }
     return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": _metadata(env, name), "spec": {
         "schedule": cron, "timeZone": zone,
+        # said, so that every deploy's apply takes back a suspension a hold left behind
+        "suspend": False,
         "concurrencyPolicy": "Forbid", "startingDeadlineSeconds": deadline,
         "successfulJobsHistoryLimit": 1, "failedJobsHistoryLimit": 2,
         "jobTemplate": {"metadata": {"labels": pod_labels}, "spec": {

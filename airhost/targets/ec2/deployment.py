@@ -21,7 +21,7 @@ from typing import Any
 
 from airhost.aws.commands import Commands
 from airhost.aws.errors import TaskFailed, TaskTimeout, WaitTimeout
-from airhost.aws.groups import GroupState
+from airhost.aws.groups import SCALING_PROCESSES, GroupState
 from airhost.aws.instances import Instances
 from airhost.aws.session import AwsSession, Clock
 from airhost.config.models import Environment
@@ -321,6 +321,22 @@ class Ec2Deployment(CloudEnvironment):
 
     def start(self, progress: Progress, stacks: list[StackTemplate]) -> None:
         """The stack's counts already set the groups' capacities."""
+
+    def suspend_scaling(self, progress: Progress) -> None:
+        """Every group's scheduled actions and alarm-driven policies suspended: a wake action sets
+        the group's capacity back, and EC2 Auto Scaling would launch nodes to it."""
+        self._set_scaling_suspended(True, progress)
+
+    def resume_scaling(self, progress: Progress) -> None:
+        self._set_scaling_suspended(False, progress)
+
+    def _set_scaling_suspended(self, suspended: bool, progress: Progress) -> None:
+        for group, state in sorted(self.group_states().items()):
+            ours = state.suspended & set(SCALING_PROCESSES)
+            if (len(ours) < len(SCALING_PROCESSES)) if suspended else ours:
+                progress.detail(f"scaling of {group} {'suspended' if suspended else 'resumed'} "
+                                "(schedule, autoscaling)")
+                self.groups.set_suspended(state.name, suspended)
 
     def park(self, progress: Progress, *, wait: bool = True) -> list[ComponentState]:
         states = self.group_states()

@@ -201,6 +201,22 @@ class EcsDeployment(CloudEnvironment):
     def start(self, progress: Progress, stacks: list[StackTemplate]) -> None:
         """The stacks' counts already start the services; nothing else starts on ECS."""
 
+    def suspend_scaling(self, progress: Progress) -> None:
+        """Every scalable target's scheduled actions and policies suspended: a wake action raises
+        the minimum, and Application Auto Scaling would start tasks up to it."""
+        self._set_scaling_suspended(True, progress)
+
+    def resume_scaling(self, progress: Progress) -> None:
+        self._set_scaling_suspended(False, progress)
+
+    def _set_scaling_suspended(self, suspended: bool, progress: Progress) -> None:
+        facts = self.ecs_facts
+        for target in self.autoscaling.targets(facts.cluster, list(facts.services.values())):
+            if target.suspended != suspended:
+                progress.detail(f"scaling of {target.service} "
+                                f"{'suspended' if suspended else 'resumed'} (schedule, autoscaling)")
+                self.autoscaling.set_suspended(target.resource_id, suspended)
+
     def park(self, progress: Progress, *, wait: bool = True) -> list[ComponentState]:
         """Scale every component to zero, remembering the counts for ``resume``."""
         facts = self.ecs_facts

@@ -52,7 +52,7 @@ from airhost.targets.cloud import PARKED, CloudEnvironment
 from airhost.targets.cloud_logs import interleaved, parse_since
 from airhost.targets.eks import failures
 from airhost.targets.eks.commands import run_command
-from airhost.targets.eks.schedule import apply_schedule, schedule_runs
+from airhost.targets.eks.schedule import apply_schedule, schedule_runs, suspend_schedule
 from airhost.targets.eks.secrets import copy_secrets
 from airhost.tools import helm
 from airhost.tools.kubernetes import Kubernetes, KubernetesError, PodState, Token, WorkloadState
@@ -244,6 +244,14 @@ class EksDeployment(CloudEnvironment):
         progress.detail(f"release {RELEASE} revision {self.helm_release.revision}: "
                         f"{self.helm_release.status}")
         apply_schedule(self.kubernetes, self.env, values, progress)
+
+    def suspend_scaling(self, progress: Progress) -> None:
+        """The office hours' CronJobs suspended (those deployed, whatever the config says now):
+        a wake Job would scale the workloads back."""
+        suspend_schedule(self.kubernetes, self.env, True, progress)
+
+    def resume_scaling(self, progress: Progress) -> None:
+        suspend_schedule(self.kubernetes, self.env, False, progress)
 
     def _crash_loop_reason(self) -> str | None:
         """While Helm waits: why waiting is pointless (a component exits at every start)."""

@@ -1,11 +1,13 @@
 """The office hours of a deployed EKS environment: its CronJobs applied, what is left of old ones
 removed, and what they last did.
 
-Every deploy applies ``render_schedule``'s objects (server-side apply, as the namespace and the
+Every deploy applies ``render_schedule``'s objects (each CronJob saying ``suspend: false``) (server-side apply, as the namespace and the
 secrets are) once the chart is installed, then deletes every object airhost labelled as the
 schedule's that is no longer rendered: a schedule taken out of the config, or fewer edges after
 a change. CronJobs go first, so no Job starts without its Role. Running it twice changes nothing.
-``airhost destroy`` needs nothing of its own: deleting the namespace removes them.
+``airhost destroy`` needs nothing of its own: deleting the namespace removes them. A hold (an
+upgrade, a restore) suspends them, so no wake starts a workload meanwhile; what resumes them runs
+an edge they missed at once, within its starting deadline, as the schedule would have.
 """
 
 from __future__ import annotations
@@ -40,3 +42,12 @@ def apply_schedule(kubernetes: Kubernetes, env: Environment, values: dict[str, A
 def schedule_runs(kubernetes: Kubernetes, env: Environment) -> list[dict[str, Any]]:
     """Each schedule CronJob as the cluster has it: cron, zone, and when it last started a Job."""
     return [job.to_json() for job in kubernetes.cron_jobs(env.eks.namespace, SELECTOR)]
+
+
+def suspend_schedule(kubernetes: Kubernetes, env: Environment, suspended: bool,
+                     progress: Progress) -> None:
+    """Every schedule CronJob suspended (or resumed); those already so are left alone."""
+    for job in kubernetes.cron_jobs(env.eks.namespace, SELECTOR):
+        if job.suspended != suspended:
+            progress.detail(f"CronJob {job.name} {'suspended' if suspended else 'resumed'}")
+            kubernetes.suspend_cron_job(job.name, env.eks.namespace, suspended)
