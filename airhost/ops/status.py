@@ -56,6 +56,8 @@ class EnvironmentStatus:
     health: dict[str, Any] | None = None
     parked: bool = False
     schedule: dict[str, Any] | None = None  # the awake windows, and the next wake or sleep
+    # what of the office hours and autoscaling a hold left suspended (services, groups, CronJobs)
+    scaling_suspended: tuple[str, ...] = ()
     admin_secret: str | None = None
     username: str | None = None
     password: str | None = None  # only when asked for
@@ -71,7 +73,7 @@ class EnvironmentStatus:
             "stacks": [stack.to_json() for stack in self.stacks],
             "release": self.release.to_json() if self.release else None,
             "database": self.database, "health": self.health, "parked": self.parked,
-            "schedule": self.schedule,
+            "schedule": self.schedule, "scaling_suspended": list(self.scaling_suspended),
             "admin_secret": self.admin_secret, "username": self.username,
             "password": self.password, **self.details,
         }
@@ -136,6 +138,7 @@ def _cloud_status(cloud: CloudEnvironment, check_api: bool, show_password: bool)
         # a scheduled wake after a manual park leaves the record behind: running is not parked
         parked=record is not None and not running,
         schedule=schedule_status(env.schedule, cloud.clock.utcnow()) if env.schedule else None,
+        scaling_suspended=tuple(cloud.suspended_scaling()),
         admin_secret=facts.admin_secret, username=username, password=password,
         details=cloud.status_details())
 
@@ -188,6 +191,11 @@ def format_status(status: EnvironmentStatus) -> Group:
         parts.append(Text(f"Airflow {status.airflow_version}: {state}, {health}"))
     if status.schedule:
         parts.append(Text(format_schedule(status.schedule)))
+    if status.scaling_suspended:
+        parts.append(Text(
+            f"office hours and autoscaling SUSPENDED ({', '.join(status.scaling_suspended)}): an "
+            f"upgrade or restore held the components and did not start them again; 'airhost scale "
+            f"{status.environment} --resume' or a deploy resumes them", style="yellow"))
     if status.url:
         parts.append(Text(f"URL: {status.url}" + (f"  user: {status.username}"
                                                   if status.username else "")))

@@ -177,6 +177,10 @@ class Deployment(ABC):
     def resume_scaling(self, progress: Progress) -> None:
         """Let the office hours and autoscaling act again; nothing suspended is no change."""
 
+    def suspended_scaling(self) -> list[str]:
+        """What of it is suspended now (services, groups, CronJobs by name): none by default."""
+        return []
+
     def start(self, progress: Progress, stacks: list[StackTemplate]) -> None:
         """Start the components at their configured counts."""
         raise NotImplementedError

@@ -202,3 +202,4 @@ def test_a_restore_suspends_the_office_hours_until_the_components_run_again(offi
     assert {name: job["spec"]["suspend"] for name, job in jobs.items()} == dict.fromkeys(jobs, False)
     status = json.loads(run_cli("status", "office", "--config", root, "-o", "json").stdout)
     assert not any(job["suspended"] for job in status["kubernetes"]["schedule"])
+    assert status["scaling_suspended"] == []

@@ -173,3 +173,32 @@ def test_a_wake_while_a_restore_switches_the_database_starts_nothing(office, emu
     assert desired(office) == 1
     assert edge_as_scheduled(target, "sleep") and desired(office) == 0
     assert edge_as_scheduled(target, "wake") and desired(office) == 1
+
+
+def test_an_upgrade_that_leaves_the_release_stopped_keeps_the_schedule_suspended(office, emulator,
+                                                                                 run_cli):
+    from airhost.deploy.upgrade import UpgradeFailed, upgrade_environment
+    from airhost.progress import Progress
+
+    target = service_target(office)
+    emulator.script("db migrate", exit_code=1, lines=["migration failed"])
+    env = office.project().environment("office")
+    env = env.model_copy(update={"airflow": env.airflow.model_copy(update={"version": "3.2.0"})})
+    with pytest.raises(UpgradeFailed) as failure:  # the snapshot's restore declined
+        upgrade_environment(env, office.project().config_hash, Progress(answer=False),
+                            deployment=office.aws("office"), confirm=False)
+    assert "office hours and autoscaling: suspended" in str(failure.value)
+
+    # the morning's wake would start the previous release on a database that may hold the new schema
+    assert not edge_as_scheduled(target, "wake") and desired(office) == 0
+    shown = run_cli("status", "office", "--config", str(office.root), "-o", "json")
+    assert json.loads(shown.stdout)["scaling_suspended"] == [target.rsplit("/", 1)[-1]]
+    table = run_cli("status", "office", "--config", str(office.root))
+    assert "office hours and autoscaling SUSPENDED" in table.stdout
+    assert "'airhost scale office --resume'" in table.stdout
+
+    resumed = run_cli("scale", "office", "--resume", "--config", str(office.root), "-o", "json")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert json.loads(run_cli("status", "office", "--config", str(office.root),
+                              "-o", "json").stdout)["scaling_suspended"] == []
+    assert edge_as_scheduled(target, "sleep") and desired(office) == 0

@@ -330,6 +330,10 @@ class Ec2Deployment(CloudEnvironment):
     def resume_scaling(self, progress: Progress) -> None:
         self._set_scaling_suspended(False, progress)
 
+    def suspended_scaling(self) -> list[str]:
+        return [state.name for _, state in sorted(self.group_states().items())
+                if state.suspended & set(SCALING_PROCESSES)]
+
     def _set_scaling_suspended(self, suspended: bool, progress: Progress) -> None:
         for group, state in sorted(self.group_states().items()):
             ours = state.suspended & set(SCALING_PROCESSES)

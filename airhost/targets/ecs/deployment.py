@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from airhost.airflow_api import ApiClient, ApiUnreachable
-from airhost.aws.autoscaling import AutoScaling, resource_id
+from airhost.aws.autoscaling import AutoScaling, ScalableTarget, resource_id
 from airhost.aws.ecs import Ecs, ServiceState
 from airhost.aws.errors import StackFailed
 from airhost.aws.session import AwsSession, Clock
@@ -209,9 +209,15 @@ class EcsDeployment(CloudEnvironment):
     def resume_scaling(self, progress: Progress) -> None:
         self._set_scaling_suspended(False, progress)
 
-    def _set_scaling_suspended(self, suspended: bool, progress: Progress) -> None:
+    def suspended_scaling(self) -> list[str]:
+        return [target.service for target in self._scalable_targets() if target.suspended]
+
+    def _scalable_targets(self) -> list[ScalableTarget]:
         facts = self.ecs_facts
-        for target in self.autoscaling.targets(facts.cluster, list(facts.services.values())):
+        return self.autoscaling.targets(facts.cluster, list(facts.services.values()))
+
+    def _set_scaling_suspended(self, suspended: bool, progress: Progress) -> None:
+        for target in self._scalable_targets():
             if target.suspended != suspended:
                 progress.detail(f"scaling of {target.service} "
                                 f"{'suspended' if suspended else 'resumed'} (schedule, autoscaling)")

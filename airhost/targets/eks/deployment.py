@@ -253,6 +253,9 @@ class EksDeployment(CloudEnvironment):
     def resume_scaling(self, progress: Progress) -> None:
         suspend_schedule(self.kubernetes, self.env, False, progress)
 
+    def suspended_scaling(self) -> list[str]:
+        return [job["name"] for job in schedule_runs(self.kubernetes, self.env) if job["suspended"]]
+
     def _crash_loop_reason(self) -> str | None:
         """While Helm waits: why waiting is pointless (a component exits at every start)."""
         crashing = failures.crash_looping(self)
