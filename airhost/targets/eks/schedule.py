@@ -1,13 +1,14 @@
 """The office hours of a deployed EKS environment: its CronJobs applied, what is left of old ones
 removed, and what they last did.
 
-Every deploy applies ``render_schedule``'s objects (each CronJob saying ``suspend: false``) (server-side apply, as the namespace and the
+Every deploy applies ``render_schedule``'s objects (server-side apply, as the namespace and the
 secrets are) once the chart is installed, then deletes every object airhost labelled as the
 schedule's that is no longer rendered: a schedule taken out of the config, or fewer edges after
 a change. CronJobs go first, so no Job starts without its Role. Running it twice changes nothing.
 ``airhost destroy`` needs nothing of its own: deleting the namespace removes them. A hold (an
-upgrade, a restore) suspends them, so no wake starts a workload meanwhile; what resumes them runs
-an edge they missed at once, within its starting deadline, as the schedule would have.
+upgrade, a restore) suspends them, so no wake starts a workload meanwhile; resuming them (or a
+deploy: every CronJob is rendered with ``suspend: false``) lets one run an edge it missed at once,
+within its starting deadline, as the schedule would have.
 """
 
 from __future__ import annotations
