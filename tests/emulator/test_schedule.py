@@ -1,7 +1,8 @@
 """Office hours on the emulator: the scheduled actions AWS would run, and waking or sleeping early.
 
 moto stores scheduled actions but never runs them; what an action does at its time (min and max to
-0, or back) is done here by hand with the same API calls AWS's schedulers make.
+0, or back) is done here by hand with the same API calls AWS's schedulers make — and, as AWS does,
+not at all while the target's scheduled scaling is suspended.
 """
 
 from __future__ import annotations
